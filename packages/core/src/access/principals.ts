@@ -1,0 +1,108 @@
+/**
+ * The seed's three roles as authenticated principals. A principal comes from a bearer token
+ * (`Authorization: Bearer rgz_…`) whose SHA-256 is stored in `core_api_tokens`; the secret is shown once.
+ * Tokens are 256-bit random values, so a fast hash is enough (no password stretching needed).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { CoreDatabase, Role } from '../domain/schema.js';
+import { RgzError } from '../errors/rgz-error.js';
+import { currentRequestId } from '../logging/logger.js';
+
+export type { Role };
+
+export interface Principal {
+  role: Role;
+  /** Token id (audit actor id). */
+  tokenId: string;
+  name: string;
+  resellerId: string | null;
+  subscriberId: string | null;
+}
+
+/** Who may call a route: `public`, or a list of roles. Every route must say. */
+export type Access = 'public' | readonly Role[];
+
+export interface IssuedToken {
+  id: string;
+  token: string;
+}
+
+const PREFIX: Record<Role, string> = { noc: 'rgz_noc_', reseller: 'rgz_res_', subscriber: 'rgz_sub_' };
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+export class TokenService {
+  constructor(private readonly db: Kysely<CoreDatabase>) {}
+
+  async issue(input: {
+    role: Role;
+    name: string;
+    resellerId?: string | null;
+    subscriberId?: string | null;
+    ttlSeconds?: number;
+  }): Promise<IssuedToken> {
+    if (input.role === 'reseller' && !input.resellerId) throw new RgzError('token_invalid', 'a reseller token needs a reseller id', { status: 400 });
+    if (input.role === 'subscriber' && !input.subscriberId) throw new RgzError('token_invalid', 'a subscriber token needs a subscriber id', { status: 400 });
+    const token = PREFIX[input.role] + randomBytes(32).toString('base64url');
+    const row = await this.db
+      .insertInto('core_api_tokens')
+      .values({
+        name: input.name,
+        role: input.role,
+        reseller_id: input.resellerId ?? null,
+        subscriber_id: input.subscriberId ?? null,
+        token_hash: hashToken(token),
+        expires_at: input.ttlSeconds ? new Date(Date.now() + input.ttlSeconds * 1000) : null,
+        revoked_at: null,
+        last_used_at: null,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return { id: row.id, token };
+  }
+
+  /** The principal for a presented token, or null when it is unknown, revoked or expired. */
+  async verify(token: string): Promise<Principal | null> {
+    if (!/^rgz_(noc|res|sub)_[A-Za-z0-9_-]{43}$/.test(token)) return null;
+    const row = await this.db
+      .selectFrom('core_api_tokens')
+      .select(['id', 'name', 'role', 'reseller_id', 'subscriber_id', 'expires_at', 'revoked_at'])
+      .where('token_hash', '=', hashToken(token))
+      .executeTakeFirst();
+    if (!row || row.revoked_at || (row.expires_at && row.expires_at.getTime() <= Date.now())) return null;
+    return { role: row.role, tokenId: row.id, name: row.name, resellerId: row.reseller_id, subscriberId: row.subscriber_id };
+  }
+
+  async revoke(id: string): Promise<boolean> {
+    const r = await this.db.updateTable('core_api_tokens').set({ revoked_at: new Date() }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+}
+
+export interface AuditInput {
+  action: string;
+  targetType?: string;
+  targetId?: string;
+  resellerId?: string | null;
+  details?: Record<string, unknown>;
+}
+
+/** Append one audit entry; the actor is the principal, or `system` for jobs and tasks. */
+export async function writeAudit(db: Kysely<CoreDatabase>, actor: Principal | null, entry: AuditInput): Promise<void> {
+  await db
+    .insertInto('audit_log')
+    .values({
+      actor_role: actor?.role ?? 'system',
+      actor_id: actor?.tokenId ?? null,
+      action: entry.action,
+      target_type: entry.targetType ?? null,
+      target_id: entry.targetId ?? null,
+      reseller_id: entry.resellerId ?? actor?.resellerId ?? null,
+      details: JSON.stringify(entry.details ?? {}),
+      request_id: currentRequestId() ?? null,
+    })
+    .execute();
+}

@@ -1,0 +1,164 @@
+/**
+ * Reseller isolation in one place: a Kysely plugin that rewrites every SELECT, UPDATE and DELETE touching a
+ * reseller-owned table so that it only reaches the principal's reseller's rows. Route handlers get a database
+ * handle with this plugin already applied (`c.var.db`), so a route cannot forget the filter.
+ * Plugins declare their own reseller-owned tables (`ctx.resellerOwned(...)`). Raw `sql` is not rewritten: it is
+ * the explicit escape hatch and must filter by hand.
+ */
+import {
+  type AliasNode,
+  type DeleteQueryNode,
+  type IdentifierNode,
+  type JoinNode,
+  type KyselyPlugin,
+  OnNode,
+  OperationNodeTransformer,
+  type OperationNode,
+  type PluginTransformQueryArgs,
+  type PluginTransformResultArgs,
+  type QueryResult,
+  type RootOperationNode,
+  type SelectQueryNode,
+  type TableNode,
+  type UnknownRow,
+  type UpdateQueryNode,
+  WhereNode,
+  sql,
+} from 'kysely';
+
+/** How a table is tied to a reseller. */
+export type OwnershipRule =
+  /** The table has a reseller id column (default `reseller_id`). */
+  | { table: string; column?: string }
+  /** The table points at a subscriber; the subscriber's reseller owns the row. */
+  | { table: string; viaSubscriber: string };
+
+export class OwnershipRegistry {
+  private readonly rules = new Map<string, OwnershipRule>();
+
+  constructor() {
+    this.add({ table: 'resellers', column: 'id' });
+    this.add({ table: 'subscribers' });
+    this.add({ table: 'subscriber_devices', viaSubscriber: 'subscriber_id' });
+    this.add({ table: 'plans' });
+    this.add({ table: 'audit_log' });
+  }
+
+  add(rule: OwnershipRule): void {
+    this.rules.set(rule.table, rule);
+  }
+
+  get(table: string): OwnershipRule | undefined {
+    return this.rules.get(table);
+  }
+
+  tables(): string[] {
+    return [...this.rules.keys()];
+  }
+}
+
+export interface ScopeOptions {
+  /**
+   * Reseller tables that hold shared rows with a NULL reseller (the default plan catalogue): readable by
+   * every reseller, never writable by one.
+   */
+  sharedWhenNull?: string[];
+}
+
+export class ResellerScopePlugin implements KyselyPlugin {
+  private readonly transformer: ScopeTransformer;
+
+  constructor(registry: OwnershipRegistry, resellerId: string, options: ScopeOptions = {}) {
+    this.transformer = new ScopeTransformer(registry, resellerId, new Set(options.sharedWhenNull ?? ['plans']));
+  }
+
+  transformQuery(args: PluginTransformQueryArgs): RootOperationNode {
+    return this.transformer.transformNode(args.node);
+  }
+
+  async transformResult(args: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+    return args.result;
+  }
+}
+
+class ScopeTransformer extends OperationNodeTransformer {
+  private readOnly = false;
+
+  constructor(
+    private readonly registry: OwnershipRegistry,
+    private readonly resellerId: string,
+    private readonly sharedWhenNull: Set<string>,
+  ) {
+    super();
+  }
+
+  protected override transformSelectQuery(node: SelectQueryNode): SelectQueryNode {
+    const t = super.transformSelectQuery(node);
+    const prev = this.readOnly;
+    this.readOnly = true;
+    try {
+      let where = t.where;
+      for (const from of t.from?.froms ?? []) where = this.addFilter(where, from);
+      const joins = t.joins?.map((j) => this.scopeJoin(j));
+      return { ...t, ...(where ? { where } : {}), ...(joins ? { joins } : {}) };
+    } finally {
+      this.readOnly = prev;
+    }
+  }
+
+  protected override transformUpdateQuery(node: UpdateQueryNode): UpdateQueryNode {
+    const t = super.transformUpdateQuery(node);
+    let where = t.where;
+    if (t.table) where = this.addFilter(where, t.table);
+    for (const from of t.from?.froms ?? []) where = this.addFilter(where, from);
+    return { ...t, ...(where ? { where } : {}) };
+  }
+
+  protected override transformDeleteQuery(node: DeleteQueryNode): DeleteQueryNode {
+    const t = super.transformDeleteQuery(node);
+    let where = t.where;
+    for (const from of t.from.froms) where = this.addFilter(where, from);
+    return { ...t, ...(where ? { where } : {}) };
+  }
+
+  private scopeJoin(join: JoinNode): JoinNode {
+    const filter = this.filterFor(join.table);
+    if (!filter) return join;
+    return { ...join, on: join.on ? OnNode.cloneWithOperation(join.on, 'And', filter) : OnNode.create(filter) };
+  }
+
+  private addFilter(where: WhereNode | undefined, from: OperationNode): WhereNode | undefined {
+    const filter = this.filterFor(from);
+    if (!filter) return where;
+    return where ? WhereNode.cloneWithOperation(where, 'And', filter) : WhereNode.create(filter);
+  }
+
+  private filterFor(node: OperationNode): OperationNode | undefined {
+    const named = tableOf(node);
+    if (!named) return undefined;
+    const rule = this.registry.get(named.table);
+    if (!rule) return undefined;
+    const ref = (column: string) => sql.ref(`${named.alias}.${column}`);
+    if ('viaSubscriber' in rule) {
+      return sql`${ref(rule.viaSubscriber)} in (select s.id from subscribers s where s.reseller_id = ${this.resellerId})`.toOperationNode();
+    }
+    const column = rule.column ?? 'reseller_id';
+    if (this.readOnly && this.sharedWhenNull.has(named.table)) {
+      return sql`(${ref(column)} = ${this.resellerId} or ${ref(column)} is null)`.toOperationNode();
+    }
+    return sql`${ref(column)} = ${this.resellerId}`.toOperationNode();
+  }
+}
+
+function tableOf(node: OperationNode): { table: string; alias: string } | undefined {
+  if (node.kind === 'TableNode') {
+    const name = (node as TableNode).table.identifier.name;
+    return { table: name, alias: name };
+  }
+  if (node.kind === 'AliasNode') {
+    const a = node as AliasNode;
+    if (a.node.kind !== 'TableNode') return undefined;
+    return { table: (a.node as TableNode).table.identifier.name, alias: (a.alias as IdentifierNode).name };
+  }
+  return undefined;
+}

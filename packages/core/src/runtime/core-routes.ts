@@ -1,0 +1,335 @@
+/**
+ * Core's own routes: liveness/readiness, metrics, the API reference, and the admin surface shared by every
+ * deployment (resellers, tokens, subscribers, plans, jobs, plugins, audit).
+ */
+import { z } from '@hono/zod-openapi';
+import type { AuditInput, Principal, TokenService } from '../access/principals.js';
+import { httpErrors } from '../errors/rgz-error.js';
+import { defineRoute, type PluginRouter } from '../http/router.js';
+import { renderReferencePage } from '../http/reference-page.js';
+import type { Kv } from '../kv/kv.js';
+import type { Metrics } from '../metrics/registry.js';
+import type { Scheduler } from '../scheduler/scheduler.js';
+import type { Database } from '../storage/database.js';
+import type { LoadedPluginInfo } from './kernel.js';
+
+export interface CoreRouteDeps {
+  database: Database;
+  kv: Kv;
+  metrics: Metrics;
+  scheduler: Scheduler;
+  tokens: TokenService;
+  plugins: () => LoadedPluginInfo[];
+  openApiDocument: () => unknown;
+  audit(actor: Principal | null, entry: AuditInput): Promise<void>;
+}
+
+const Reseller = z
+  .object({
+    id: z.string().uuid(),
+    name: z.string(),
+    slug: z.string(),
+    phone: z.string().nullable(),
+    email: z.string().nullable(),
+    share_percent: z.number(),
+    fee_percent: z.number(),
+    status: z.enum(['active', 'suspended']),
+  })
+  .openapi('Reseller');
+
+const Subscriber = z
+  .object({
+    id: z.string().uuid(),
+    subscriber_ref: z.string(),
+    msisdn: z.string(),
+    status: z.string(),
+    reseller_id: z.string().uuid().nullable(),
+    created_at: z.string(),
+  })
+  .openapi('Subscriber');
+
+const Plan = z
+  .object({
+    id: z.string().uuid(),
+    reseller_id: z.string().uuid().nullable(),
+    code: z.string(),
+    name: z.string(),
+    price_fcfa: z.number().int(),
+    quota_bytes: z.number().nullable(),
+    quota_period: z.enum(['day', 'month']).nullable(),
+    validity_seconds: z.number().int(),
+    rate_down_kbps: z.number().int().nullable(),
+    rate_up_kbps: z.number().int().nullable(),
+    active: z.boolean(),
+  })
+  .openapi('Plan');
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
+
+export function registerCoreRoutes(router: PluginRouter, deps: CoreRouteDeps): void {
+  const { database, kv, metrics, scheduler, tokens } = deps;
+
+  router.add(
+    defineRoute({ method: 'get', path: '/health', access: 'public', tags: ['core'], summary: 'Liveness: the process answers', responses: { 200: json(z.object({ status: z.literal('ok') }), 'Alive') } }),
+    (c) => c.json({ status: 'ok' as const }, 200),
+  );
+
+  router.add(
+    defineRoute({
+      method: 'get',
+      path: '/ready',
+      access: 'public',
+      tags: ['core'],
+      summary: 'Readiness: the database and the KV answer',
+      responses: {
+        200: json(z.object({ status: z.literal('ready'), database: z.boolean(), kv: z.boolean() }), 'Ready'),
+        503: json(z.object({ status: z.literal('not_ready'), database: z.boolean(), kv: z.boolean() }), 'A dependency does not answer'),
+      },
+    }),
+    async (c) => {
+      const [dbOk, kvOk] = await Promise.all([database.ping(2000), kv.ping().catch(() => false)]);
+      return dbOk && kvOk
+        ? c.json({ status: 'ready' as const, database: dbOk, kv: kvOk }, 200)
+        : c.json({ status: 'not_ready' as const, database: dbOk, kv: kvOk }, 503);
+    },
+  );
+
+  router.raw({ method: 'get', path: '/metrics', access: 'public', summary: 'Prometheus metrics of this replica', tags: ['core'], contentType: 'text/plain' }, async (c) => {
+    return c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType });
+  });
+
+  router.raw({ method: 'get', path: '/docs', access: 'public', summary: 'Readable API reference (HTML)', tags: ['core'], contentType: 'text/html' }, async (c) => {
+    return c.html(renderReferencePage(deps.openApiDocument()));
+  });
+
+  router.add(
+    defineRoute({
+      method: 'get',
+      path: '/api/core/whoami',
+      access: ['noc', 'reseller', 'subscriber'],
+      tags: ['core'],
+      summary: 'The principal behind the bearer token',
+      responses: {
+        200: json(z.object({ role: z.enum(['noc', 'reseller', 'subscriber']), name: z.string(), reseller_id: z.string().nullable(), subscriber_id: z.string().nullable() }), 'Principal'),
+      },
+    }),
+    (c) => {
+      const p = c.get('principal') as Principal;
+      return c.json({ role: p.role, name: p.name, reseller_id: p.resellerId, subscriber_id: p.subscriberId }, 200);
+    },
+  );
+
+  router.add(
+    defineRoute({
+      method: 'get',
+      path: '/api/core/resellers',
+      access: ['noc', 'reseller'],
+      tags: ['core'],
+      summary: 'Resellers (a reseller sees itself)',
+      responses: { 200: json(z.object({ items: z.array(Reseller) }), 'Resellers') },
+    }),
+    async (c) => {
+      const rows = await c.get('db').selectFrom('resellers').selectAll().orderBy('name').execute();
+      return c.json({ items: rows.map((r) => ({ ...r, share_percent: Number(r.share_percent), fee_percent: Number(r.fee_percent) })) }, 200);
+    },
+  );
+
+  router.add(
+    defineRoute({
+      method: 'post',
+      path: '/api/core/resellers',
+      access: ['noc'],
+      tags: ['core'],
+      summary: 'Create a reseller (revendeur)',
+      request: {
+        body: {
+          content: {
+            'application/json': {
+              schema: z.object({
+                name: z.string().min(1).max(200),
+                slug: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/),
+                phone: z.string().max(20).optional(),
+                email: z.string().email().optional(),
+                share_percent: z.number().min(0).max(100).optional(),
+                fee_percent: z.number().min(0).max(100).optional(),
+              }),
+            },
+          },
+        },
+      },
+      responses: { 201: json(Reseller, 'Created'), 409: json(z.object({ code: z.string() }), 'Slug taken') },
+    }),
+    async (c) => {
+      const body = c.req.valid('json');
+      const row = await c
+        .get('db')
+        .insertInto('resellers')
+        .values({ name: body.name, slug: body.slug, phone: body.phone ?? null, email: body.email ?? null, ...(body.share_percent !== undefined ? { share_percent: body.share_percent } : {}), ...(body.fee_percent !== undefined ? { fee_percent: body.fee_percent } : {}) })
+        .onConflict((oc) => oc.column('slug').doNothing())
+        .returningAll()
+        .executeTakeFirst();
+      if (!row) throw httpErrors.conflict('reseller_slug_taken', `a reseller with slug "${body.slug}" exists`);
+      await deps.audit(c.get('principal'), { action: 'reseller.create', targetType: 'reseller', targetId: row.id, resellerId: row.id, details: { name: row.name, slug: row.slug } });
+      return c.json({ ...row, share_percent: Number(row.share_percent), fee_percent: Number(row.fee_percent) }, 201);
+    },
+  );
+
+  router.add(
+    defineRoute({
+      method: 'post',
+      path: '/api/core/tokens',
+      access: ['noc'],
+      tags: ['core'],
+      summary: 'Issue an API token for a NOC admin or a reseller (shown once)',
+      request: {
+        body: {
+          content: {
+            'application/json': {
+              schema: z.object({ name: z.string().min(1).max(100), role: z.enum(['noc', 'reseller']), reseller_id: z.string().uuid().optional(), ttl_days: z.number().int().positive().max(3650).optional() }),
+            },
+          },
+        },
+      },
+      responses: { 201: json(z.object({ id: z.string(), token: z.string() }), 'Issued') },
+    }),
+    async (c) => {
+      const body = c.req.valid('json');
+      if (body.role === 'reseller' && !body.reseller_id) throw httpErrors.badRequest('reseller_id_required', 'a reseller token needs reseller_id');
+      if (body.reseller_id) {
+        const exists = await c.get('db').selectFrom('resellers').select('id').where('id', '=', body.reseller_id).executeTakeFirst();
+        if (!exists) throw httpErrors.notFound('reseller_not_found', `no reseller ${body.reseller_id}`);
+      }
+      const issued = await tokens.issue({ role: body.role, name: body.name, resellerId: body.reseller_id ?? null, ...(body.ttl_days ? { ttlSeconds: body.ttl_days * 86400 } : {}) });
+      await deps.audit(c.get('principal'), { action: 'token.issue', targetType: 'token', targetId: issued.id, resellerId: body.reseller_id ?? null, details: { role: body.role, name: body.name } });
+      return c.json(issued, 201);
+    },
+  );
+
+  router.add(
+    defineRoute({
+      method: 'delete',
+      path: '/api/core/tokens/{id}',
+      access: ['noc'],
+      tags: ['core'],
+      summary: 'Revoke an API token',
+      request: { params: z.object({ id: z.string().uuid() }) },
+      responses: { 204: { description: 'Revoked' }, 404: json(z.object({ code: z.string() }), 'Unknown or already revoked') },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      if (!(await tokens.revoke(id))) throw httpErrors.notFound('token_not_found', `no active token ${id}`);
+      await deps.audit(c.get('principal'), { action: 'token.revoke', targetType: 'token', targetId: id });
+      return c.body(null, 204);
+    },
+  );
+
+  router.add(
+    defineRoute({
+      method: 'get',
+      path: '/api/core/subscribers',
+      access: ['noc', 'reseller'],
+      tags: ['core'],
+      summary: 'Search subscribers by phone or reference (a reseller sees its own)',
+      request: { query: z.object({ q: z.string().max(40).optional(), limit: z.coerce.number().int().min(1).max(500).default(50) }) },
+      responses: { 200: json(z.object({ items: z.array(Subscriber) }), 'Subscribers') },
+    }),
+    async (c) => {
+      const { q, limit } = c.req.valid('query');
+      let query = c.get('db').selectFrom('subscribers').selectAll().orderBy('created_at', 'desc').limit(limit);
+      if (q) query = query.where((eb) => eb.or([eb('msisdn', 'like', `%${q}%`), eb('subscriber_ref', 'like', `%${q.toUpperCase()}%`)]));
+      const rows = await query.execute();
+      return c.json({ items: rows.map((r) => ({ ...r, created_at: r.created_at.toISOString() })) }, 200);
+    },
+  );
+
+  router.add(
+    defineRoute({
+      method: 'get',
+      path: '/api/core/plans',
+      access: 'public',
+      tags: ['core'],
+      summary: 'Plans on sale: the default catalogue, with a reseller’s overrides when `reseller` is given',
+      request: { query: z.object({ reseller: z.string().uuid().optional() }) },
+      responses: { 200: json(z.object({ items: z.array(Plan) }), 'Plans') },
+    }),
+    async (c) => {
+      const { reseller } = c.req.valid('query');
+      const rows = await c
+        .get('db')
+        .selectFrom('plans')
+        .selectAll()
+        .where('active', '=', true)
+        .where((eb) => (reseller ? eb.or([eb('reseller_id', 'is', null), eb('reseller_id', '=', reseller)]) : eb('reseller_id', 'is', null)))
+        .orderBy('price_fcfa')
+        .execute();
+      // A reseller's plan replaces the default plan with the same code.
+      const byCode = new Map<string, (typeof rows)[number]>();
+      for (const r of rows) if (!byCode.has(r.code) || r.reseller_id) byCode.set(r.code, r);
+      return c.json({ items: [...byCode.values()] }, 200);
+    },
+  );
+
+  router.add(
+    defineRoute({
+      method: 'get',
+      path: '/api/core/jobs',
+      access: ['noc'],
+      tags: ['core'],
+      summary: 'Scheduled jobs with their next and last run',
+      responses: { 200: json(z.object({ items: z.array(z.object({ id: z.string(), cron: z.string(), timezone: z.string(), scope: z.string(), next_run: z.string().nullable(), last_run: z.unknown() })) }), 'Jobs') },
+    }),
+    async (c) => {
+      const items = (await scheduler.info()).map((j) => ({ id: j.id, cron: j.cron, timezone: j.timezone, scope: j.scope, next_run: j.nextRun?.toISOString() ?? null, last_run: j.lastRun }));
+      return c.json({ items }, 200);
+    },
+  );
+
+  router.add(
+    defineRoute({
+      method: 'post',
+      path: '/api/core/jobs/{id}/run',
+      access: ['noc'],
+      tags: ['core'],
+      summary: 'Run a scheduled job now and wait for its outcome',
+      request: { params: z.object({ id: z.string().min(1).max(200) }) },
+      responses: { 200: json(z.object({ ran: z.boolean(), status: z.string().optional(), run_id: z.string().optional(), error: z.string().optional() }), 'Outcome') },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      await deps.audit(c.get('principal'), { action: 'job.run', targetType: 'job', targetId: id });
+      const out = await scheduler.trigger(id);
+      return c.json({ ran: out.ran, ...(out.status ? { status: out.status } : {}), ...(out.runId ? { run_id: out.runId } : {}), ...(out.error ? { error: out.error } : {}) }, 200);
+    },
+  );
+
+  router.add(
+    defineRoute({
+      method: 'get',
+      path: '/api/core/plugins',
+      access: ['noc'],
+      tags: ['core'],
+      summary: 'Loaded plugins, versions and what each contributes',
+      responses: { 200: json(z.object({ items: z.array(z.unknown()) }), 'Plugins') },
+    }),
+    (c) => c.json({ items: deps.plugins() }, 200),
+  );
+
+  router.add(
+    defineRoute({
+      method: 'get',
+      path: '/api/core/audit',
+      access: ['noc', 'reseller'],
+      tags: ['core'],
+      summary: 'Audit log, newest first (a reseller sees entries about itself)',
+      request: { query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), action: z.string().max(100).optional() }) },
+      responses: { 200: json(z.object({ items: z.array(z.unknown()) }), 'Entries') },
+    }),
+    async (c) => {
+      const { limit, action } = c.req.valid('query');
+      let q = c.get('db').selectFrom('audit_log').selectAll().orderBy('id', 'desc').limit(limit);
+      if (action) q = q.where('action', '=', action);
+      return c.json({ items: await q.execute() }, 200);
+    },
+  );
+
+}

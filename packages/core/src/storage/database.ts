@@ -1,0 +1,83 @@
+/**
+ * One SQL dialect everywhere: Kysely over node-postgres, talking either to a real PostgreSQL
+ * (DATABASE_URL) or to embedded PostgreSQL (PGlite) through PGlite's node-postgres adapter.
+ */
+import { mkdirSync } from 'node:fs';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import type { CoreDatabase } from '../domain/schema.js';
+
+// bigint columns (bytes, Gigawords) come back as strings by default; counters here stay below 2^53.
+pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
+
+export interface Database {
+  readonly db: Kysely<CoreDatabase>;
+  readonly kind: 'postgres' | 'embedded';
+  /** Answers `SELECT 1` within the timeout; used by /ready. */
+  ping(timeoutMs?: number): Promise<boolean>;
+  /** Live connections checked out of the pool (for db_connections_active). */
+  activeConnections(): number;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  url?: string | undefined;
+  poolMax?: number;
+  embeddedDataDir?: string;
+}
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  if (options.url) {
+    const pool = new pg.Pool({ connectionString: options.url, max: options.poolMax ?? 10 });
+    pool.on('error', () => {
+      /* idle client errors surface on the next query; never crash the process */
+    });
+    const db = new Kysely<CoreDatabase>({ dialect: new PostgresDialect({ pool }) });
+    return wrap(db, 'postgres', () => pool.totalCount - pool.idleCount, async () => {
+      await db.destroy();
+    });
+  }
+  const { PGlite } = await import('@electric-sql/pglite');
+  const { createPgConfig } = await import('@electric-sql/pglite/node-postgres');
+  const dataDir = options.embeddedDataDir ?? 'memory://';
+  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
+  const pglite = await PGlite.create(dataDir);
+  const pool = new pg.Pool(createPgConfig(pglite) as unknown as pg.PoolConfig);
+  const db = new Kysely<CoreDatabase>({ dialect: new PostgresDialect({ pool }) });
+  return wrap(db, 'embedded', () => pool.totalCount - pool.idleCount, async () => {
+    await db.destroy();
+    await pglite.close();
+  });
+}
+
+function wrap(db: Kysely<CoreDatabase>, kind: Database['kind'], active: () => number, close: () => Promise<void>): Database {
+  let closed = false;
+  return {
+    db,
+    kind,
+    activeConnections: active,
+    async ping(timeoutMs = 2000) {
+      try {
+        await withTimeout(sql`select 1`.execute(db), timeoutMs);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await close();
+    },
+  };
+}
+
+export function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    }),
+  ]);
+}
