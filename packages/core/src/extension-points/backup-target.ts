@@ -51,13 +51,13 @@ export interface BackupObject {
   readonly body: Readable;
 }
 
-export interface PutOptions extends CallOptions {
+export interface BackupPutOptions extends CallOptions {
   readonly metadata?: BackupMetadata;
   /** Size in bytes when known in advance (some stores need it for a stream; otherwise they buffer or use multipart). */
   readonly sizeBytes?: number;
 }
 
-export interface ListOptions extends CallOptions {
+export interface BackupListOptions extends CallOptions {
   /** Only keys starting with this string (plain prefix, not a glob; `''` = all). */
   readonly prefix?: string;
 }
@@ -78,13 +78,13 @@ export interface BackupTarget extends ExtensionIdentity {
    * and a failed put (stream error, abort, network) leaves no partial object under `key`.
    * Throws `BackupTargetError` (`invalid_key` before any I/O).
    */
-  put(key: BackupKey, body: BackupBody, options?: PutOptions): Promise<BackupObjectInfo>;
+  put(key: BackupKey, body: BackupBody, options?: BackupPutOptions): Promise<BackupObjectInfo>;
 
   /** Read an object; `null` when there is none under `key`. */
   get(key: BackupKey, options?: CallOptions): Promise<BackupObject | null>;
 
   /** Objects whose key starts with `prefix`, in ascending key order (byte order), each once; paging is internal. */
-  list(options?: ListOptions): AsyncIterable<BackupObjectInfo>;
+  list(options?: BackupListOptions): AsyncIterable<BackupObjectInfo>;
 
   /** Remove an object. Idempotent: deleting a missing key succeeds. */
   delete(key: BackupKey, options?: CallOptions): Promise<void>;

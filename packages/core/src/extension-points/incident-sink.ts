@@ -18,7 +18,7 @@ import {
 export type IncidentPriority = 'P0' | 'P1' | 'P2';
 
 /** The incident as it stands after the event. */
-export interface Incident {
+export interface IncidentSnapshot {
   /** RGZ's incident id, stable for the incident's life (sinks use it to update the same ticket/page). */
   readonly id: string;
   readonly title: string;
@@ -39,7 +39,7 @@ export type IncidentEvent = {
   /** Unique per event; the same event redelivered has the same id. */
   readonly eventId: string;
   readonly at: Date;
-  readonly incident: Incident;
+  readonly incident: IncidentSnapshot;
 } & (
   | { readonly type: 'opened' }
   /** No acknowledgement within the ladder step's delay: `level` 1 = first escalation. */

@@ -64,7 +64,7 @@ export type NasResponse =
   | {
       /** CoA-NAK (45) / Disconnect-NAK (42): final, do not retry the same request. */
       readonly outcome: 'nak';
-      /** Error-Cause (101) when the NAS sent one (see `ErrorCause`); CoovaChilli sends none. */
+      /** Error-Cause (101) when the NAS sent one (see `RadiusErrorCause`); CoovaChilli sends none. */
       readonly errorCause?: number;
       readonly attributes: readonly RadiusAttribute[];
       readonly attempts: number;
@@ -106,7 +106,7 @@ export class NasRequestError extends RgzError {
 }
 
 /** Error-Cause (101) values, RFC 5176 §3.5. 2xx only in ACKs, 4xx/5xx only in NAKs. */
-export const ErrorCause = {
+export const RadiusErrorCause = {
   ResidualSessionContextRemoved: 201,
   InvalidEapPacket: 202,
   UnsupportedAttribute: 401,

@@ -100,7 +100,7 @@ export interface PolicyEncoding {
 }
 
 /** How to find a live session at the NAS; values as seen in its accounting records. */
-export interface SessionIdentity {
+export interface NasSessionRef {
   readonly userName: string;
   /** Acct-Session-Id (44): unique per session per NAS; SHOULD be sent (RFC 5176 §3). */
   readonly acctSessionId?: string;
@@ -139,10 +139,10 @@ export interface NasVendor extends ExtensionIdentity {
    * limits (or Service-Type Authorize-Only for `reauthorize`). Present iff `capabilities.policyChange !== 'disconnect'`.
    * Event-Timestamp and Message-Authenticator are the `NasClient`'s.
    */
-  coaRequest?(session: SessionIdentity, change: SessionPolicy): PolicyEncoding;
+  coaRequest?(session: NasSessionRef, change: SessionPolicy): PolicyEncoding;
 
   /** Attributes of a Disconnect-Request for `session` (identification only). Present iff `capabilities.disconnect`. */
-  disconnectRequest?(session: SessionIdentity): readonly RadiusAttribute[];
+  disconnectRequest?(session: NasSessionRef): readonly RadiusAttribute[];
 }
 
 /** Standard attribute numbers the dialects and the CoA client use (RFC 2865, 2866, 2869, 5176). */

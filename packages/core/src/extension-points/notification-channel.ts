@@ -15,7 +15,7 @@ import {
 } from './common.js';
 
 /** Where a notification goes. A channel supports some kinds (`capabilities.recipientKinds`). */
-export type Recipient =
+export type NotificationRecipient =
   /** E.164 phone number (SMS, WhatsApp). */
   | { readonly kind: 'phone'; readonly phone: string }
   | { readonly kind: 'email'; readonly address: string }
@@ -24,13 +24,13 @@ export type Recipient =
   /** The channel's configured endpoint (webhook URL, fixed chat room): nothing to address per message. */
   | { readonly kind: 'default' };
 
-export type RecipientKind = Recipient['kind'];
+export type NotificationRecipientKind = NotificationRecipient['kind'];
 
 export type NotificationSeverity = 'info' | 'warning' | 'critical';
 
 /** One message. */
 export interface Notification {
-  readonly recipient: Recipient;
+  readonly recipient: NotificationRecipient;
   /** Short title; used by channels with `capabilities.subject` (e-mail subject, chat title), else prepended or dropped. */
   readonly subject?: string;
   /** Plain text body, UTF-8, no markup. Channels with a length limit truncate it (ending with `…`), never refuse it. */
@@ -50,7 +50,7 @@ export interface NotificationResult {
 }
 
 export interface NotificationCapabilities {
-  readonly recipientKinds: readonly RecipientKind[];
+  readonly recipientKinds: readonly NotificationRecipientKind[];
   /** Has a separate subject/title field. */
   readonly subject: boolean;
   /** Longest body delivered, in characters (SMS 160 × segments, chat limits); longer texts are truncated. */

@@ -36,6 +36,11 @@ export interface TaskHandlerOptions {
   timeoutSeconds?: number;
   /** First retry delay in seconds; doubles each attempt, capped at 1 hour (default 5). */
   backoffSeconds?: number;
+  /**
+   * Seconds past the timeout before another replica may assume this worker died and take the task over
+   * (default 30). The lease is timeoutSeconds + leaseGraceSeconds.
+   */
+  leaseGraceSeconds?: number;
 }
 
 export interface EnqueueOptions {
@@ -86,7 +91,12 @@ export class PgTaskQueue implements TaskQueue {
     if (this.handlers.has(type.name)) throw new RgzError('task_duplicate', `task "${type.name}" already has a handler`);
     this.handlers.set(type.name, {
       handler: handler as Registered['handler'],
-      options: { maxAttempts: options.maxAttempts ?? 8, timeoutSeconds: options.timeoutSeconds ?? 60, backoffSeconds: options.backoffSeconds ?? 5 },
+      options: {
+        maxAttempts: options.maxAttempts ?? 8,
+        timeoutSeconds: options.timeoutSeconds ?? 60,
+        backoffSeconds: options.backoffSeconds ?? 5,
+        leaseGraceSeconds: options.leaseGraceSeconds ?? 30,
+      },
     });
   }
 
@@ -178,10 +188,11 @@ export class PgTaskQueue implements TaskQueue {
   private async claim(limit: number): Promise<ClaimedRow[]> {
     const names = [...this.handlers.keys()];
     if (names.length === 0 || limit <= 0) return [];
-    const leaseSeconds = Math.max(...[...this.handlers.values()].map((h) => h.options.timeoutSeconds)) + 30;
+    // Each task type has its own lease (its timeout plus grace).
+    const leases = sql.join([...this.handlers].map(([name, h]) => sql`(${name}::text, ${h.options.timeoutSeconds + h.options.leaseGraceSeconds}::float8)`));
     const rows = await sql<ClaimedRow>`
       update core_tasks set status = 'running', attempts = attempts + 1, locked_by = ${this.node},
-        locked_until = now() + make_interval(secs => ${leaseSeconds})
+        locked_until = now() + make_interval(secs => (select l.secs from (values ${leases}) as l(name, secs) where l.name = core_tasks.name))
       where id in (
         select id from core_tasks
         where name in (${sql.join(names)})
