@@ -27,6 +27,14 @@ export { openDatabase, type Database, type DatabaseOptions } from './storage/dat
 export { migrateUp, migrationStatus, validateMigrationNames, type Migration, type MigrationSet } from './storage/migrations.js';
 export type * from './domain/schema.js';
 export { SEED_PLANS, coreMigrations } from './domain/migrations.js';
+export {
+  activateSubscription,
+  findActivePlan,
+  subscriptionActivated,
+  type ActivePlan,
+  type ActivateInput,
+  type SubscriptionActivated,
+} from './domain/subscriptions.js';
 
 export { type Kv, kvKeys } from './kv/kv.js';
 export { createMemoryKv } from './kv/memory-kv.js';

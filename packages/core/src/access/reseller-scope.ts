@@ -42,6 +42,7 @@ export class OwnershipRegistry {
     this.add({ table: 'subscriber_devices', viaSubscriber: 'subscriber_id' });
     this.add({ table: 'plans' });
     this.add({ table: 'audit_log' });
+    this.add({ table: 'subscriptions' });
   }
 
   add(rule: OwnershipRule): void {

@@ -145,5 +145,24 @@ export const coreMigrations: MigrationSet = {
         await sql`create index core_job_runs_job_idx on core_job_runs (job_id, started_at desc)`.execute(db);
       },
     },
+    core_0003_subscriptions: {
+      async up(db: Kysely<any>) {
+        await sql`create table subscriptions (
+          id uuid primary key default gen_random_uuid(),
+          subscriber_id uuid not null references subscribers(id),
+          plan_id uuid not null references plans(id),
+          reseller_id uuid references resellers(id),
+          starts_at timestamptz not null default now(),
+          expires_at timestamptz not null,
+          source text not null check (source in ('payment','voucher','grant')),
+          source_ref text not null,
+          status text not null default 'active' check (status in ('active','cancelled','refunded')),
+          created_at timestamptz not null default now(),
+          unique (source, source_ref),
+          check (expires_at > starts_at)
+        )`.execute(db);
+        await sql`create index subscriptions_active_idx on subscriptions (subscriber_id, expires_at) where status = 'active'`.execute(db);
+      },
+    },
   },
 };

@@ -128,7 +128,24 @@ export interface JobRunsTable {
   result: Json | null;
 }
 
+export interface SubscriptionsTable {
+  id: Generated<string>;
+  subscriber_id: string;
+  plan_id: string;
+  /** The reseller the plan was sold under (revenue split, isolation). */
+  reseller_id: string | null;
+  starts_at: GeneratedTimestamp;
+  expires_at: Timestamp;
+  /** How it was obtained: a payment, a voucher, or an admin grant (with a reason in the audit log). */
+  source: 'payment' | 'voucher' | 'grant';
+  /** Payment id, voucher id or audit reference; unique per source so a retried activation is a no-op. */
+  source_ref: string;
+  status: Generated<'active' | 'cancelled' | 'refunded'>;
+  created_at: GeneratedTimestamp;
+}
+
 export interface CoreDatabase {
+  subscriptions: SubscriptionsTable;
   resellers: ResellersTable;
   subscribers: SubscribersTable;
   subscriber_devices: SubscriberDevicesTable;
@@ -145,3 +162,4 @@ export type SubscriberDevice = Selectable<SubscriberDevicesTable>;
 export type Plan = Selectable<PlansTable>;
 export type NewPlan = Insertable<PlansTable>;
 export type AuditEntry = Selectable<AuditLogTable>;
+export type Subscription = Selectable<SubscriptionsTable>;

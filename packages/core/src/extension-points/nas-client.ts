@@ -7,7 +7,7 @@
  */
 
 import { RgzError } from '../errors/rgz-error.js';
-import { point } from '../plugin/tokens.js';
+import { point, token } from '../plugin/tokens.js';
 import type { CallOptions, ExtensionIdentity } from './common.js';
 import type { RadiusAttribute } from './nas-vendor.js';
 
@@ -131,3 +131,27 @@ export const COA_DEFAULT_PORT = 3799;
 
 /** Extension point: CoA/Disconnect clients, keyed by instance id. */
 export const NasClients = point<NasClient>('nas-client', (c) => c.id);
+
+/**
+ * Which NAS a request came from, and which reseller operates it. Provided by the RADIUS plugin (which owns the
+ * NAS table); the portal and other flows read it through `ctx.lookup(nasDirectory)` and work without it.
+ */
+export interface NasRecord {
+  id: string;
+  /** NAS-Identifier as the NAS sends it (CoovaChilli `nasid`, MikroTik identity). */
+  identifier: string;
+  /** Source address RADIUS packets come from. */
+  address: string;
+  /** NasVendor id of its dialect (mikrotik, coovachilli, wispr, …). */
+  vendor: string;
+  resellerId: string | null;
+  /** Where CoA/Disconnect requests go (RFC 5176; default port 3799). */
+  coaPort: number;
+}
+
+export interface NasDirectory {
+  findByIdentifier(identifier: string): Promise<NasRecord | null>;
+  findByAddress(address: string): Promise<NasRecord | null>;
+}
+
+export const nasDirectory = token<NasDirectory>('core.nas-directory');

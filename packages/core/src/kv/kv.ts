@@ -36,7 +36,11 @@ export interface Kv {
   close(): Promise<void>;
 }
 
-/** The seed's key names, in one place. */
+/**
+ * The seed's key names, in one place. Values: `otp` a JSON {hash, attempts, ...} (never the code itself),
+ * `session` a JSON {token, mac, issued_at} where token is the RADIUS password the NAS logs in with,
+ * `rate` a counter, `devices` a set of MACs, `payment` the raw provider event, `dbaMir` JSON {cir, mir, burst}.
+ */
 export const kvKeys = {
   otp: (phone: string) => `rgz:otp:${phone}`,
   session: (subscriberId: string) => `rgz:session:${subscriberId}`,

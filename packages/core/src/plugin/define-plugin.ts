@@ -43,6 +43,11 @@ export interface SetupContext<C, DB = CoreDatabase> {
   provide<T>(token: Token<T>, value: T): void;
   /** Add an implementation to an extension point, under `point.keyOf(impl)`. */
   contribute<T>(point: Point<T>, impl: T): void;
+  /**
+   * An optional service: the value bound to `token`, or undefined when no plugin provides it. Call it in
+   * handlers or onStart (after every setup), not during setup.
+   */
+  lookup<T>(token: Token<T>): T | undefined;
   /** Every implementation of a point, by key; filled when all setups have run (read it in handlers or onStart). */
   collect<T>(point: Point<T>): ReadonlyMap<string, T>;
   /** Your migrations, named `<plugin>_<nnnn>_<what>` (dashes in the plugin name become underscores). */

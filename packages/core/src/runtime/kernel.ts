@@ -218,6 +218,7 @@ export async function createKernel(options: KernelOptions): Promise<Kernel> {
         info.contributions.push(`${p.id}:${key}`);
       },
       collect,
+      lookup: <T>(t: Token<T>) => (container.isBound(t.symbol) ? container.get<T>(t.symbol) : undefined),
       migrations(migrations) {
         const set = { owner: inst.plugin.name, migrations };
         migrationSets.push(set);
