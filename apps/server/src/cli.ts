@@ -47,7 +47,8 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
       const { kernel, configPath: used } = await buildServer({ ...(configPath ? { configPath } : {}) });
       await kernel.start();
       const { port } = await kernel.listen();
-      kernel.log.info(
+      // Announced whatever the log level: operators and supervisors wait for this line.
+      kernel.log.child({}, { level: 'info' }).info(
         { port, config: used ?? '(none: defaults)', database: kernel.database.kind, kv: kernel.kv.kind, plugins: kernel.plugins.map((p) => `${p.name}@${p.version}`) },
         `RGZ listening on port ${port}`,
       );

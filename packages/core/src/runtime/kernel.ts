@@ -11,7 +11,6 @@ import { Container } from 'inversify';
 import type { Kysely } from 'kysely';
 import semver from 'semver';
 import type { AddressInfo } from 'node:net';
-import { getConnInfo } from '@hono/node-server/conninfo';
 import { type Principal, TokenService, writeAudit } from '../access/principals.js';
 import { OwnershipRegistry, ResellerScopePlugin } from '../access/reseller-scope.js';
 import { configErrorFromZod, type ServerConfig } from '../config/server-config.js';
@@ -137,7 +136,7 @@ export async function createKernel(options: KernelOptions): Promise<Kernel> {
   const events = new KvEventBus(kv, log);
   const tasks = new PgTaskQueue(db, log.child({ component: 'tasks' }), coreMetrics, config.tasks);
   const scheduler = new Scheduler(db, log.child({ component: 'scheduler' }), coreMetrics, config.timezone);
-  const tokens = new TokenService(db);
+  const tokens = new TokenService(db, { cacheMs: 5_000 });
   const ownership = new OwnershipRegistry();
   const container = new Container();
   const pointImpls = new Map<string, Map<string, { impl: unknown; by: string }>>();
@@ -258,7 +257,6 @@ export async function createKernel(options: KernelOptions): Promise<Kernel> {
 
   // 4. HTTP: global middleware, core routes, then plugin routers (hono copies routes at mount, so mount last).
   const app = new OpenAPIHono<AppEnv>();
-  const principalCache = new Map<string, { principal: Principal | null; until: number }>();
   const scopedDb = (principal: Principal | null): Kysely<CoreDatabase> =>
     principal?.role === 'reseller' && principal.resellerId ? db.withPlugin(new ResellerScopePlugin(ownership, principal.resellerId)) : db;
   const trustProxy = new Set(config.http.trustProxy);
@@ -267,12 +265,8 @@ export async function createKernel(options: KernelOptions): Promise<Kernel> {
     const requestId = incoming && /^[A-Za-z0-9._:-]{1,128}$/.test(incoming) ? incoming : randomUUID();
     c.set('requestId', requestId);
     c.header('x-request-id', requestId);
-    let remote = '';
-    try {
-      remote = getConnInfo(c).remote.address ?? '';
-    } catch {
-      remote = '';
-    }
+    // The node adapter's socket; absent for in-process app.request() calls (tests).
+    const remote = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming?.socket?.remoteAddress ?? '';
     const forwarded = c.req.header('x-forwarded-for');
     c.set('clientIp', forwarded && trustProxy.has(remote) ? (forwarded.split(',')[0] as string).trim() : remote);
     const reqLog = log.child({ request_id: requestId });
@@ -286,13 +280,8 @@ export async function createKernel(options: KernelOptions): Promise<Kernel> {
           const auth = c.req.header('authorization');
           const m = auth ? /^Bearer\s+(\S+)$/i.exec(auth) : null;
           if (!m) return null;
-          const token = m[1] as string;
-          const hit = principalCache.get(token);
-          if (hit && hit.until > Date.now()) return hit.principal;
-          const principal = await tokens.verify(token);
-          if (principalCache.size > 10_000) principalCache.clear();
-          principalCache.set(token, { principal, until: Date.now() + 5_000 });
-          return principal;
+          // Cached for a few seconds inside TokenService; revocation clears it.
+          return tokens.verify(m[1] as string);
         })();
         return resolved;
       },
@@ -302,10 +291,16 @@ export async function createKernel(options: KernelOptions): Promise<Kernel> {
     await withRequestContext(requestId, () => next());
     const route = c.req.routePath && c.res.status !== 404 ? c.req.routePath : 'unmatched';
     const labels = { method: c.req.method, route, status: String(c.res.status) };
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     coreMetrics.apiRequests.inc(labels);
-    coreMetrics.apiDuration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
+    coreMetrics.apiDuration.observe(labels, seconds);
+    // One access line per request (the seed's api_logs pipeline); /metrics and /health scrapes at debug.
+    const quiet = route === '/metrics' || route === '/health' || route === '/ready';
+    reqLog[quiet ? 'debug' : 'info']({ method: c.req.method, route, status: c.res.status, duration_ms: Math.round(seconds * 1e4) / 10, client_ip: c.get('clientIp') }, 'request');
   });
-  app.use('*', bodyLimit({ maxSize: 1024 * 1024 }));
+  const limitBody = bodyLimit({ maxSize: 1024 * 1024 });
+  // Only requests that carry a body; touching the body of a GET makes the node adapter build a full Request.
+  app.use('*', (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitBody(c, next)));
   app.onError(onError);
   app.notFound(notFound);
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'rgz_… API token' });
