@@ -31,10 +31,13 @@ export {
   activateSubscription,
   findActivePlan,
   subscriptionActivated,
+  nasPolicyChange,
+  type NasPolicyChange,
   type ActivePlan,
   type ActivateInput,
   type SubscriptionActivated,
 } from './domain/subscriptions.js';
+export { portalClientAuthorised, type PortalClientAuthorised } from './domain/portal-events.js';
 
 export { type Kv, kvKeys } from './kv/kv.js';
 export { createMemoryKv } from './kv/memory-kv.js';
@@ -44,7 +47,7 @@ export { defineEvent, type EventBus, type EventType } from './events/event-bus.j
 export { defineTask, type TaskQueue, type TaskType, type TaskContext, type TaskHandlerOptions, type EnqueueOptions } from './tasks/task-queue.js';
 export type { JobDefinition, JobContext, JobInfo, RunOutcome } from './scheduler/scheduler.js';
 
-export { type Principal, type Access, type Role, type AuditInput, type IssuedToken, TokenService, hashToken } from './access/principals.js';
+export { type Principal, type Access, type Role, type AuditInput, type IssuedToken, type TokenServiceOptions, TokenService, hashToken } from './access/principals.js';
 export { type OwnershipRule, OwnershipRegistry, ResellerScopePlugin } from './access/reseller-scope.js';
 
 export { defineRoute, PluginRouter, type RgzRouteConfig, type RawRouteConfig } from './http/router.js';

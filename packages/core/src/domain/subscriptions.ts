@@ -7,6 +7,7 @@
  */
 import type { Kysely, Transaction } from 'kysely';
 import { defineEvent } from '../events/event-bus.js';
+import { defineTask } from '../tasks/task-queue.js';
 import { RgzError } from '../errors/rgz-error.js';
 import type { CoreDatabase, Plan, Subscription } from './schema.js';
 
@@ -118,3 +119,19 @@ export async function activateSubscription(
     .executeTakeFirstOrThrow();
   return { subscription: existing, created: false };
 }
+
+export interface NasPolicyChange {
+  subscriberId: string;
+  /** Why: a plan was activated, refunded, granted, or an admin asked for a disconnect. */
+  reason: 'plan_activated' | 'plan_ended' | 'admin_disconnect' | 'rate_change';
+  /** The subscription that changed, when there is one. */
+  subscriptionId?: string;
+}
+
+/**
+ * Background task: bring the subscriber's live sessions in line with their plan (CoA-Request in the NAS
+ * vendor's dialect; after NAKs/timeouts, a Disconnect-Request so the next login picks the plan up). Enqueued in
+ * the same transaction as the change (outbox) by billing, vouchers and admin actions; handled by the RADIUS
+ * plugin. Nothing happens when no plugin handles it (no live sessions to change).
+ */
+export const nasPolicyChange = defineTask<NasPolicyChange>('nas.policy-change');
