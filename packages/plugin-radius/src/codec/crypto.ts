@@ -33,11 +33,17 @@ export const USER_PASSWORD_MAX = 128;
 
 /**
  * Hide a User-Password: pad with NULs to a multiple of 16, then c1 = p1 ⊕ MD5(S + vector),
- * ci = pi ⊕ MD5(S + c(i-1)). `vector` is the Request Authenticator of the Access-Request.
+ * ci = pi ⊕ MD5(S + c(i-1)). `vector` is the Request Authenticator of the Access-Request. `maxLength` is 128 for
+ * User-Password itself; vendor attributes hidden the same way (`encrypt=1`) may use what fits in their attribute.
  */
-export function encodeUserPassword(password: string | Uint8Array, secret: RadiusSecret, vector: Uint8Array): Buffer {
+export function encodeUserPassword(
+  password: string | Uint8Array,
+  secret: RadiusSecret,
+  vector: Uint8Array,
+  maxLength = USER_PASSWORD_MAX,
+): Buffer {
   const plain = typeof password === 'string' ? Buffer.from(password, 'utf8') : Buffer.from(password);
-  if (plain.length > USER_PASSWORD_MAX) throw new RangeError(`User-Password longer than ${USER_PASSWORD_MAX} octets`);
+  if (plain.length > maxLength) throw new RangeError(`hidden value longer than ${maxLength} octets`);
   const padded = Buffer.alloc(Math.max(16, Math.ceil(plain.length / 16) * 16));
   plain.copy(padded);
   return xorChain(padded, secretBytes(secret), vector, 'encrypt');
@@ -47,9 +53,14 @@ export function encodeUserPassword(password: string | Uint8Array, secret: Radius
  * Reveal a hidden User-Password and strip the NUL padding. Throws `RangeError` when the length is not a multiple
  * of 16 in 16..128, since such a value cannot come from a correct client.
  */
-export function decodeUserPassword(hidden: Uint8Array, secret: RadiusSecret, vector: Uint8Array): Buffer {
-  if (hidden.length === 0 || hidden.length % 16 !== 0 || hidden.length > USER_PASSWORD_MAX) {
-    throw new RangeError(`hidden User-Password must be 16-128 octets in steps of 16, got ${hidden.length}`);
+export function decodeUserPassword(
+  hidden: Uint8Array,
+  secret: RadiusSecret,
+  vector: Uint8Array,
+  maxLength = USER_PASSWORD_MAX,
+): Buffer {
+  if (hidden.length === 0 || hidden.length % 16 !== 0 || hidden.length > Math.ceil(maxLength / 16) * 16) {
+    throw new RangeError(`hidden value must be 16-${maxLength} octets in steps of 16, got ${hidden.length}`);
   }
   const plain = xorChain(Buffer.from(hidden), secretBytes(secret), vector, 'decrypt');
   let end = plain.length;
