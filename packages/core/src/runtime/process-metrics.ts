@@ -36,6 +36,13 @@ export function registerProcessMetrics(metrics: Metrics, database: Database, kv:
     },
   });
   metrics.gauge({
+    name: 'pg_up',
+    help: 'Whether this replica reaches its database (1) or not (0); the DatabaseDown rule reads it',
+    async collect() {
+      this.set((await database.ping(1500)) ? 1 : 0);
+    },
+  });
+  metrics.gauge({
     name: 'redis_connected_clients',
     help: 'Clients connected to the Redis server (1 for the in-process KV)',
     async collect() {
