@@ -34,8 +34,21 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 
+export interface TokenServiceOptions {
+  /**
+   * Remember verified tokens this long (ms) to spare a query per request (default 0: no cache). Never past a
+   * token's expiry; a revocation clears this replica's cache at once (other replicas within `cacheMs`).
+   */
+  cacheMs?: number;
+}
+
 export class TokenService {
-  constructor(private readonly db: Kysely<CoreDatabase>) {}
+  private readonly cache = new Map<string, { principal: Principal | null; until: number }>();
+
+  constructor(
+    private readonly db: Kysely<CoreDatabase>,
+    private readonly options: TokenServiceOptions = {},
+  ) {}
 
   async issue(input: {
     role: Role;
@@ -67,17 +80,29 @@ export class TokenService {
   /** The principal for a presented token, or null when it is unknown, revoked or expired. */
   async verify(token: string): Promise<Principal | null> {
     if (!/^rgz_(noc|res|sub)_[A-Za-z0-9_-]{43}$/.test(token)) return null;
+    const hash = hashToken(token);
+    const cacheMs = this.options.cacheMs ?? 0;
+    const hit = cacheMs > 0 ? this.cache.get(hash) : undefined;
+    if (hit && hit.until > Date.now()) return hit.principal;
     const row = await this.db
       .selectFrom('core_api_tokens')
       .select(['id', 'name', 'role', 'reseller_id', 'subscriber_id', 'expires_at', 'revoked_at'])
-      .where('token_hash', '=', hashToken(token))
+      .where('token_hash', '=', hash)
       .executeTakeFirst();
-    if (!row || row.revoked_at || (row.expires_at && row.expires_at.getTime() <= Date.now())) return null;
-    return { role: row.role, tokenId: row.id, name: row.name, resellerId: row.reseller_id, subscriberId: row.subscriber_id };
+    const valid = !!row && !row.revoked_at && !(row.expires_at && row.expires_at.getTime() <= Date.now());
+    const principal: Principal | null = valid
+      ? { role: row.role, tokenId: row.id, name: row.name, resellerId: row.reseller_id, subscriberId: row.subscriber_id }
+      : null;
+    if (cacheMs > 0) {
+      if (this.cache.size > 10_000) this.cache.clear();
+      this.cache.set(hash, { principal, until: Math.min(Date.now() + cacheMs, row?.expires_at?.getTime() ?? Number.POSITIVE_INFINITY) });
+    }
+    return principal;
   }
 
   async revoke(id: string): Promise<boolean> {
     const r = await this.db.updateTable('core_api_tokens').set({ revoked_at: new Date() }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+    for (const [hash, entry] of this.cache) if (entry.principal?.tokenId === id) this.cache.delete(hash);
     return Number(r.numUpdatedRows) > 0;
   }
 }

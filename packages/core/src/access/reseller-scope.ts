@@ -6,6 +6,7 @@
  * the explicit escape hatch and must filter by hand.
  */
 import {
+  AndNode,
   type AliasNode,
   type DeleteQueryNode,
   type IdentifierNode,
@@ -14,6 +15,7 @@ import {
   OnNode,
   OperationNodeTransformer,
   type OperationNode,
+  ParensNode,
   type PluginTransformQueryArgs,
   type PluginTransformResultArgs,
   type QueryResult,
@@ -125,13 +127,14 @@ class ScopeTransformer extends OperationNodeTransformer {
   private scopeJoin(join: JoinNode): JoinNode {
     const filter = this.filterFor(join.table);
     if (!filter) return join;
-    return { ...join, on: join.on ? OnNode.cloneWithOperation(join.on, 'And', filter) : OnNode.create(filter) };
+    return { ...join, on: OnNode.create(join.on ? AndNode.create(ParensNode.create(join.on.on), filter) : filter) };
   }
 
   private addFilter(where: WhereNode | undefined, from: OperationNode): WhereNode | undefined {
     const filter = this.filterFor(from);
     if (!filter) return where;
-    return where ? WhereNode.cloneWithOperation(where, 'And', filter) : WhereNode.create(filter);
+    // Parenthesise the query's own condition: a raw `a or b` must not bind looser than the reseller filter.
+    return WhereNode.create(where ? AndNode.create(ParensNode.create(where.where), filter) : filter);
   }
 
   private filterFor(node: OperationNode): OperationNode | undefined {

@@ -72,7 +72,8 @@ export const serverConfigSchema = z.object({
       enabled: z.boolean().default(true),
     })
     .default({ enabled: true }),
-  plugins: z.array(z.union([z.string().transform((p) => ({ package: p })), pluginEntrySchema])).default([]),
+  // A bare string is shorthand for `{ package }` and gets the same defaults (config {}, enabled true).
+  plugins: z.array(z.preprocess((p) => (typeof p === 'string' ? { package: p } : p), pluginEntrySchema)).default([]),
 });
 
 export type ServerConfigInput = z.input<typeof serverConfigSchema>;
@@ -175,11 +176,14 @@ function setPluginOption(out: Record<string, unknown>, instance: string, path: s
   const list = Array.isArray(out.plugins) ? (out.plugins as unknown[]) : [];
   const kebab = instance.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
   const idx = list.findIndex((entry) => {
+    if (typeof entry === 'string') return entry.endsWith(kebab);
     if (!entry || typeof entry !== 'object') return false;
     const e = entry as { name?: string; package?: string };
     return e.name === kebab || (e.name === undefined && typeof e.package === 'string' && e.package.endsWith(kebab));
   });
   if (idx < 0) return;
+  // The shorthand `- '@rgz/plugin-x'` becomes an entry that can carry options.
+  if (typeof list[idx] === 'string') list[idx] = { package: list[idx] };
   const entry = list[idx] as { config?: Record<string, unknown> };
   let node = (entry.config ??= {});
   for (const key of path.slice(0, -1)) node = (node[key] ??= {}) as Record<string, unknown>;

@@ -101,8 +101,9 @@ export async function createRedisKv(options: RedisKvOptions): Promise<Kv> {
       }
       set.add(handler);
       return async () => {
-        set.delete(handler);
-        if (set.size === 0) {
+        // Idempotent: a second call must not tear down a newer subscription to the same channel.
+        if (!set.delete(handler)) return;
+        if (set.size === 0 && handlers.get(full) === set) {
           handlers.delete(full);
           await sub.unsubscribe(full);
         }

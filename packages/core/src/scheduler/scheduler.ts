@@ -13,6 +13,9 @@ import { RgzError } from '../errors/rgz-error.js';
 import { type Logger, withRequestContext } from '../logging/logger.js';
 import type { CoreMetrics } from '../metrics/registry.js';
 
+/** First key of the per-job advisory lock (two-int form, so it never meets the migration lock's bigint key). */
+const JOB_LOCK_CLASS = 0x52475a4a; // "RGZJ"
+
 export interface JobContext {
   signal: AbortSignal;
   log: Logger;
@@ -66,6 +69,8 @@ export class Scheduler {
   private readonly running = new Map<string, Promise<RunOutcome>>();
   private readonly aborts = new Set<AbortController>();
   private started = false;
+  /** Aborted by stop(): cuts a retry backoff short so a stopping replica starts no new attempt. */
+  private stopping = new AbortController();
   readonly node = `${hostname()}:${process.pid}`;
 
   constructor(
@@ -115,6 +120,7 @@ export class Scheduler {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
+    if (this.stopping.signal.aborted) this.stopping = new AbortController();
     for (const job of this.jobs.values()) {
       if (job.missed === 'run-once') await this.catchUp(job);
       this.arm(job);
@@ -123,6 +129,7 @@ export class Scheduler {
 
   async stop(graceMs = 10_000): Promise<void> {
     this.started = false;
+    this.stopping.abort();
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
     const all = Promise.allSettled([...this.running.values()]);
@@ -186,16 +193,21 @@ export class Scheduler {
     const scope = job.scope ?? 'global';
     const timeoutSeconds = job.timeoutSeconds ?? 300;
     const claim = scope === 'global' && trigger !== 'manual' ? job.id : null;
-    const inserted = await sql<{ id: string }>`
-      insert into core_job_runs (job_id, scheduled_for, trigger, node, claim, status)
-      select ${job.id}, ${scheduledFor}, ${trigger}, ${this.node}, ${claim}, 'running'
-      where not exists (
-        select 1 from core_job_runs
-        where job_id = ${job.id} and status = 'running' and ${scope === 'global'}
-          and started_at > now() - make_interval(secs => ${timeoutSeconds + 60})
-      )
-      on conflict do nothing
-      returning id`.execute(this.db);
+    // The no-overlap check and the insert run under a per-job lock: two concurrent claims (a manual run and a
+    // tick, or two replicas' different ticks) cannot both see "nothing running" and both start.
+    const inserted = await this.db.transaction().execute(async (trx) => {
+      if (scope === 'global') await sql`select pg_advisory_xact_lock(${JOB_LOCK_CLASS}, hashtext(${job.id}))`.execute(trx);
+      return sql<{ id: string }>`
+        insert into core_job_runs (job_id, scheduled_for, trigger, node, claim, status)
+        select ${job.id}, ${scheduledFor}, ${trigger}, ${this.node}, ${claim}, 'running'
+        where not exists (
+          select 1 from core_job_runs
+          where job_id = ${job.id} and status = 'running' and ${scope === 'global'}
+            and started_at > now() - make_interval(secs => ${timeoutSeconds + 60})
+        )
+        on conflict do nothing
+        returning id`.execute(trx);
+    });
     const runId = inserted.rows[0]?.id;
     if (runId === undefined) return { ran: false };
     return withRequestContext(`job:${job.id}:${runId}`, () => this.runAttempts(job, String(runId), scheduledFor, trigger, timeoutSeconds));
@@ -212,7 +224,9 @@ export class Scheduler {
     const attempts = 1 + (job.retries ?? 0);
     let lastError = '';
     let status: 'failed' | 'timeout' = 'failed';
+    let made = 0;
     for (let attempt = 1; attempt <= attempts; attempt++) {
+      made = attempt;
       const abort = new AbortController();
       this.aborts.add(abort);
       const timer = setTimeout(() => abort.abort(new JobTimeout(timeoutSeconds)), timeoutSeconds * 1000);
@@ -229,18 +243,18 @@ export class Scheduler {
         status = err instanceof JobTimeout ? 'timeout' : 'failed';
         lastError = err instanceof Error ? err.message : String(err);
         log.warn({ err, attempt }, 'job attempt failed');
-        if (attempt < attempts && this.started) {
+        // Retry unless the scheduler is stopping (a never-started scheduler still retries manual runs).
+        if (attempt < attempts && !this.stopping.signal.aborted) {
           const backoff = (job.retryBackoffSeconds ?? 30) * 2 ** (attempt - 1);
-          await new Promise((r) => setTimeout(r, backoff * 1000));
-        } else if (attempt < attempts) {
-          break;
+          await abortableSleep(backoff * 1000, this.stopping.signal);
         }
+        if (this.stopping.signal.aborted) break;
       } finally {
         clearTimeout(timer);
         this.aborts.delete(abort);
       }
     }
-    await this.finish(runId, status, attempts, lastError, null);
+    await this.finish(runId, status, made, lastError, null);
     this.metrics.jobRuns.inc({ job: job.id, outcome: status });
     return { ran: true, status, runId, error: lastError };
   }
@@ -258,6 +272,18 @@ export class Scheduler {
       .where('id', '=', runId)
       .execute();
   }
+}
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }
 
 class JobTimeout extends Error {

@@ -62,10 +62,15 @@ export async function migrateUp(db: Kysely<any>, sets: MigrationSet[]): Promise<
         for (const name of Object.keys(set.migrations).sort()) {
           if (done.has(name)) continue;
           const migration = set.migrations[name] as Migration;
-          await conn.transaction().execute(async (trx) => {
-            await migration.up(trx);
-            await sql`insert into core_migrations (name, owner) values (${name}, ${set.owner})`.execute(trx);
-          });
+          try {
+            await conn.transaction().execute(async (trx) => {
+              await migration.up(trx);
+              await sql`insert into core_migrations (name, owner) values (${name}, ${set.owner})`.execute(trx);
+            });
+          } catch (err) {
+            // Rolled back and not recorded; say which one so the operator knows where to look.
+            throw new RgzError('migration_failed', `migration "${name}" of ${set.owner} failed and was rolled back: ${(err as Error).message}`, { cause: err });
+          }
           applied.push(name);
         }
       }
