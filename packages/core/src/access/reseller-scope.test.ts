@@ -241,4 +241,27 @@ describe.each(BACKENDS)('reseller isolation (%s)', (backend) => {
       .executeTakeFirst();
     expect(Number(subs.numDeletedRows)).toBe(0);
   });
+
+  it('writes: a reseller inserts only rows it owns and cannot hand a row to another reseller', async () => {
+    await expect(
+      scoped(w.alpha).insertInto('subscribers').values({ subscriber_ref: 'RGZ-XALPHA', msisdn: '+2290197999991', reseller_id: w.beta }).execute(),
+    ).rejects.toMatchObject({ code: 'reseller_scope_violation' });
+    await expect(scoped(w.alpha).insertInto('subscribers').values({ subscriber_ref: 'RGZ-XNONE', msisdn: '+2290197999992', reseller_id: null }).execute()).rejects.toMatchObject({
+      code: 'reseller_scope_violation',
+    });
+    await expect(scoped(w.alpha).insertInto('subscribers').values({ subscriber_ref: 'RGZ-XMISS', msisdn: '+2290197999993' }).execute()).rejects.toMatchObject({
+      code: 'reseller_scope_violation',
+    });
+    const ok = await scoped(w.alpha)
+      .insertInto('subscribers')
+      .values({ subscriber_ref: 'RGZ-XOWN', msisdn: '+2290197999994', reseller_id: w.alpha })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await expect(scoped(w.alpha).updateTable('subscribers').set({ reseller_id: w.beta }).where('id', '=', ok.id).execute()).rejects.toMatchObject({
+      code: 'reseller_scope_violation',
+    });
+    const owner = await db.selectFrom('subscribers').select('reseller_id').where('id', '=', ok.id).executeTakeFirstOrThrow();
+    expect(owner.reseller_id).toBe(w.alpha);
+    expect(await db.selectFrom('subscribers').select('id').where('subscriber_ref', 'in', ['RGZ-XALPHA', 'RGZ-XNONE', 'RGZ-XMISS']).execute()).toHaveLength(0);
+  });
 });

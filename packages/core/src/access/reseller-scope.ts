@@ -10,6 +10,9 @@ import {
   type AliasNode,
   type DeleteQueryNode,
   type IdentifierNode,
+  type InsertQueryNode,
+  type ColumnNode,
+  type ValueNode,
   type JoinNode,
   type KyselyPlugin,
   OnNode,
@@ -27,6 +30,7 @@ import {
   WhereNode,
   sql,
 } from 'kysely';
+import { RgzError } from '../errors/rgz-error.js';
 
 /** How a table is tied to a reseller. */
 export type OwnershipRule =
@@ -111,10 +115,41 @@ class ScopeTransformer extends OperationNodeTransformer {
 
   protected override transformUpdateQuery(node: UpdateQueryNode): UpdateQueryNode {
     const t = super.transformUpdateQuery(node);
+    const named = t.table ? tableOf(t.table) : undefined;
+    const rule = named ? this.registry.get(named.table) : undefined;
+    if (rule && !('viaSubscriber' in rule)) {
+      const column = rule.column ?? 'reseller_id';
+      for (const u of t.updates ?? []) {
+        const col = u.column.kind === 'ColumnNode' ? (u.column as ColumnNode).column.name : undefined;
+        const value = u.value.kind === 'ValueNode' ? (u.value as ValueNode).value : Symbol('not a value');
+        if (col === column && value !== this.resellerId) throw scopeViolation(`a reseller cannot change ${named?.table}.${column}`);
+      }
+    }
     let where = t.where;
     if (t.table) where = this.addFilter(where, t.table);
     for (const from of t.from?.froms ?? []) where = this.addFilter(where, from);
     return { ...t, ...(where ? { where } : {}) };
+  }
+
+  /**
+   * Writes are checked, not rewritten: a reseller may only insert rows that name itself as owner, and may never
+   * move a row to another owner. Rows of tables owned through a subscriber are checked by their foreign key.
+   */
+  protected override transformInsertQuery(node: InsertQueryNode): InsertQueryNode {
+    const t = super.transformInsertQuery(node);
+    const table = t.into?.table.identifier.name;
+    const rule = table ? this.registry.get(table) : undefined;
+    if (!rule || 'viaSubscriber' in rule) return t;
+    const column = rule.column ?? 'reseller_id';
+    const index = (t.columns ?? []).findIndex((c: ColumnNode) => c.column.name === column);
+    const rows = t.values?.kind === 'ValuesNode' ? (t.values as unknown as { values: ReadonlyArray<{ kind: string; values: ReadonlyArray<unknown> }> }).values : [];
+    if (index < 0 || rows.length === 0) throw scopeViolation(`insert into ${table} must set ${column} to the reseller's own id`);
+    for (const row of rows) {
+      const raw = row.values[index];
+      const value = row.kind === 'PrimitiveValueListNode' ? raw : (raw as ValueNode | undefined)?.kind === 'ValueNode' ? (raw as ValueNode).value : Symbol('not a value');
+      if (value !== this.resellerId) throw scopeViolation(`insert into ${table} may only use ${column} = the reseller's own id`);
+    }
+    return t;
   }
 
   protected override transformDeleteQuery(node: DeleteQueryNode): DeleteQueryNode {
@@ -165,4 +200,8 @@ function tableOf(node: OperationNode): { table: string; alias: string } | undefi
     return { table: (a.node as TableNode).table.identifier.name, alias: (a.alias as IdentifierNode).name };
   }
   return undefined;
+}
+
+function scopeViolation(message: string): RgzError {
+  return new RgzError('reseller_scope_violation', message, { status: 403 });
 }

@@ -132,6 +132,16 @@ export async function createKernel(options: KernelOptions): Promise<Kernel> {
       ? await createRedisKv(config.redis)
       : createMemoryKv());
   const db = database.db;
+  try {
+    return await assemble();
+  } catch (err) {
+    // Close what this call opened, so a failed start-up leaves no pool or Redis connection behind.
+    if (!options.kv) await kv.close().catch(() => {});
+    if (!options.database) await database.close().catch(() => {});
+    throw err;
+  }
+
+  async function assemble(): Promise<Kernel> {
   const { metrics, core: coreMetrics } = createMetrics();
   const events = new KvEventBus(kv, log);
   const tasks = new PgTaskQueue(db, log.child({ component: 'tasks' }), coreMetrics, config.tasks);
@@ -406,4 +416,5 @@ export async function createKernel(options: KernelOptions): Promise<Kernel> {
     },
   };
   return kernel;
+}
 }
