@@ -25,6 +25,8 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
+    // Plugin subcommands take their own options.
+    strict: false,
     options: { config: { type: 'string', short: 'c' }, name: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
   const [command, sub, arg] = positionals;
@@ -32,7 +34,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
     out(USAGE);
     return command || values.help ? 0 : 1;
   }
-  const configPath = values.config;
+  const configPath = typeof values.config === 'string' ? values.config : undefined;
   const withKernel = async (fn: (k: Kernel) => Promise<void>) => {
     const { kernel } = await buildServer({ ...(configPath ? { configPath } : {}) });
     try {
@@ -109,7 +111,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
       if (sub !== 'create') throw new RgzError('usage', 'use `rgz admin create [--name NAME]`');
       await withKernel(async (k) => {
         await k.migrate();
-        const name = values.name ?? 'noc-admin';
+        const name = typeof values.name === 'string' ? values.name : 'noc-admin';
         const issued = await k.tokens.issue({ role: 'noc', name });
         await k.db
           .insertInto('audit_log')
@@ -119,9 +121,27 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
       });
       return 0;
     }
-    default:
-      out(USAGE);
-      return 1;
+    default: {
+      // A plugin's subcommand (`rgz inventory import …`): build the kernel from the config to find it.
+      const { kernel } = await buildServer({ ...(configPath ? { configPath } : {}) });
+      try {
+        const cmd = kernel.commands.get(command);
+        if (!cmd) {
+          out(USAGE);
+          const extra = [...kernel.commands.values()].map((c) => `  ${c.name.padEnd(26)}${c.summary} (${c.plugin})`);
+          if (extra.length) out(`\nPlugin commands:\n${extra.join('\n')}`);
+          return 1;
+        }
+        if (positionals.slice(1).includes('--help')) {
+          out(cmd.usage ?? cmd.summary);
+          return 0;
+        }
+        await kernel.start({ worker: false, scheduler: false });
+        return await cmd.run(argv.slice(argv.indexOf(command) + 1), { out, err: (s) => process.stderr.write(`${s}\n`) });
+      } finally {
+        await kernel.stop();
+      }
+    }
   }
 }
 

@@ -7,7 +7,7 @@ export type { Kysely, Transaction } from 'kysely';
 export { sql } from 'kysely';
 
 export { token, point, type Token, type Point, type TokenType } from './plugin/tokens.js';
-export { definePlugin, isPlugin, type PluginDefinition, type RgzPlugin, type SetupContext, type DepsMap, type ResolvedDeps } from './plugin/define-plugin.js';
+export { definePlugin, isPlugin, type CliCommand, type PluginDefinition, type RgzPlugin, type SetupContext, type DepsMap, type ResolvedDeps } from './plugin/define-plugin.js';
 export { RgzError, ConfigError, httpErrors, type RgzErrorOptions } from './errors/rgz-error.js';
 
 export {

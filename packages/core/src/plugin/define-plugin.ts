@@ -55,12 +55,27 @@ export interface SetupContext<C, DB = CoreDatabase> {
   /** Tables of yours that belong to a reseller: reseller principals then only ever reach their own rows. */
   resellerOwned(rule: OwnershipRule): void;
   schedule(job: JobDefinition): void;
+  /**
+   * A subcommand of the `rgz` CLI (`rgz <name> …`), run in a process where storage is migrated and no worker or
+   * scheduler runs. Names are global: prefix them with your domain (`inventory`, `invoices`).
+   */
+  command(command: CliCommand): void;
   on<T>(event: EventType<T>, handler: (payload: T) => void | Promise<void>): void;
   /** Append to the audit log (actor: the given principal, or system). */
   audit(actor: Principal | null, entry: AuditInput): Promise<void>;
   onStart(fn: () => void | Promise<void>): void;
   /** Runs in reverse dependency order on shutdown. */
   onStop(fn: () => void | Promise<void>): void;
+}
+
+export interface CliCommand {
+  name: string;
+  /** One line for `rgz --help`. */
+  summary: string;
+  /** Usage text shown on `rgz <name> --help` or a usage error. */
+  usage?: string;
+  /** Returns the process exit code. Write output through `io.out` (stdout) and `io.err` (stderr). */
+  run(argv: string[], io: { out(line: string): void; err(line: string): void }): Promise<number>;
 }
 
 export interface PluginDefinition<S extends z.ZodType = z.ZodType, D extends DepsMap = DepsMap, DB = CoreDatabase> {

@@ -26,7 +26,7 @@ import { createMemoryKv } from '../kv/memory-kv.js';
 import { createRedisKv } from '../kv/redis-kv.js';
 import { createLogger, type Logger, withRequestContext } from '../logging/logger.js';
 import { createMetrics, type CoreMetrics, type Metrics } from '../metrics/registry.js';
-import type { RgzPlugin, SetupContext } from '../plugin/define-plugin.js';
+import type { CliCommand, RgzPlugin, SetupContext } from '../plugin/define-plugin.js';
 import type { Point, Token } from '../plugin/tokens.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import { type Database, openDatabase } from '../storage/database.js';
@@ -86,6 +86,8 @@ export interface Kernel {
   readonly scheduler: Scheduler;
   readonly tokens: TokenService;
   readonly plugins: LoadedPluginInfo[];
+  /** CLI subcommands contributed by plugins. */
+  readonly commands: ReadonlyMap<string, CliCommand & { plugin: string }>;
   get<T>(token: Token<T>): T;
   collect<T>(point: Point<T>): ReadonlyMap<string, T>;
   migrate(): Promise<string[]>;
@@ -156,6 +158,7 @@ export async function createKernel(options: KernelOptions): Promise<Kernel> {
   const stopHooks: Array<{ plugin: string; fn: () => void | Promise<void> }> = [];
   const routers: Array<{ plugin: string; prefix: string; router: PluginRouter }> = [];
   const infos: LoadedPluginInfo[] = [];
+  const commands = new Map<string, CliCommand & { plugin: string }>();
   const publicUrl = process.env.RGZ_PUBLIC_URL ?? `http://localhost:${config.http.port}`;
   registerProcessMetrics(metrics, database, kv);
 
@@ -243,6 +246,13 @@ export async function createKernel(options: KernelOptions): Promise<Kernel> {
       },
       on(event, handler) {
         events.on(event, handler);
+      },
+      command(command) {
+        const other = commands.get(command.name);
+        if (other || ['start', 'migrate', 'config', 'plugins', 'jobs', 'admin', 'help'].includes(command.name)) {
+          throw new RgzError('command_duplicate', `CLI command "${command.name}" of plugin "${inst.name}" is already taken${other ? ` by "${other.plugin}"` : ' by rgz itself'}`);
+        }
+        commands.set(command.name, { ...command, plugin: inst.name });
       },
       audit: (actor, entry) => writeAudit(db, actor, entry),
       onStart(fn) {
@@ -360,6 +370,7 @@ export async function createKernel(options: KernelOptions): Promise<Kernel> {
     scheduler,
     tokens,
     plugins: infos,
+    commands,
     get,
     collect,
     migrate: () => migrateUp(db, migrationSets),
