@@ -9,9 +9,9 @@ import { fileURLToPath } from 'node:url';
 import { sql, TokenService } from '@rgz/core';
 import { createTestDatabase, TEST_REDIS_URL, type TestDatabase } from '@rgz/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Replica, startReplica } from '../test/replicas.js';
+import { type Replica, startReplica } from './test-support/replicas.js';
 
-const fixture = fileURLToPath(new URL('../test/fixtures/replica-plugin.ts', import.meta.url));
+const fixture = fileURLToPath(new URL('./test-support/fixtures/replica-plugin.ts', import.meta.url));
 
 async function waitFor<T>(probe: () => Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {
   const until = Date.now() + timeoutMs;

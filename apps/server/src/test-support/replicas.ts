@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
-export const RGZ_BIN = fileURLToPath(new URL('../src/bin/rgz.ts', import.meta.url));
+export const RGZ_BIN = fileURLToPath(new URL('../bin/rgz.ts', import.meta.url));
 export const TSX_LOADER = require.resolve('tsx/esm');
 
 export interface Replica {
