@@ -85,7 +85,9 @@ export type ServerConfig = Omit<z.output<typeof serverConfigSchema>, 'plugins'> 
 export function configErrorFromZod(prefix: string, error: z.ZodError, input: unknown): ConfigError {
   const lines = error.issues.map((issue) => {
     const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
-    const found = describeValue(valueAt(input, issue.path));
+    // Never echo a secret back, even a wrong one.
+    const secret = issue.path.some((k) => SECRET_KEY_PATTERN.test(String(k)));
+    const found = secret ? 'a value (hidden: secret)' : describeValue(valueAt(input, issue.path));
     return `${path}: ${issue.message} (found ${found})`;
   });
   const first = error.issues[0];

@@ -13,4 +13,5 @@ export * from './nas-vendor.js';
 export * from './notification-channel.js';
 export * from './payment-provider.js';
 export * from './report-exporter.js';
+export * from './sms-failover.js';
 export * from './sms-sender.js';

@@ -84,7 +84,8 @@ export interface SmsSender extends ExtensionIdentity {
   readonly capabilities: SmsCapabilities;
 
   /**
-   * Send one message: exactly one request to the gateway, no internal retry. Resolves when the gateway accepted it.
+   * Send one message. An implementation may retry internally only failures that certainly did not reach the gateway
+   * (never after an ambiguous timeout), so one call never sends the SMS twice. Resolves when the gateway accepted it.
    * Throws `SmsSendError`: `permanent` for invalid input (non-E.164 `to`, text too long: checked before any request)
    * and gateway refusals; `retryable` when the gateway certainly did not take it; `ambiguous` when the request may
    * have been taken (timeout or reset after sending) — the caller must then not resend through this sender.

@@ -18,7 +18,7 @@ import type { Migration } from '../storage/migrations.js';
 import type { TaskQueue } from '../tasks/task-queue.js';
 import type { Point, Token, TokenType } from './tokens.js';
 
-export type DepsMap = Record<string, Token<unknown> | Point<unknown>>;
+export type DepsMap = Record<string, Token<any> | Point<any>>;
 export type ResolvedDeps<D extends DepsMap> = { [K in keyof D]: TokenType<D[K]> };
 
 export interface SetupContext<C, DB = CoreDatabase> {
@@ -93,7 +93,7 @@ export interface PluginDefinition<S extends z.ZodType = z.ZodType, D extends Dep
   /** Tokens and points this plugin needs; resolved after the plugins that provide them have set up. */
   readonly deps?: D;
   /** Tokens this plugin provides (ordering: providers set up before dependants). */
-  readonly provides?: readonly (Token<unknown> | Point<unknown>)[];
+  readonly provides?: readonly (Token<any> | Point<any>)[];
   setup(ctx: SetupContext<z.output<S>, DB>, deps: ResolvedDeps<D>): void | Promise<void>;
 }
 
