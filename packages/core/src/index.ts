@@ -27,6 +27,8 @@ export { openDatabase, type Database, type DatabaseOptions } from './storage/dat
 export { migrateUp, migrationStatus, validateMigrationNames, type Migration, type MigrationSet } from './storage/migrations.js';
 export type * from './domain/schema.js';
 export { SEED_PLANS, coreMigrations } from './domain/migrations.js';
+export { plansOnSale } from './domain/plans.js';
+export { quotaWindowStart, usageSource, type UsageSource } from './domain/usage.js';
 export {
   activateSubscription,
   findActivePlan,

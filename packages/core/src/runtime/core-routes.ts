@@ -7,6 +7,7 @@ import type { AuditInput, Principal, TokenService } from '../access/principals.j
 import { httpErrors } from '../errors/rgz-error.js';
 import { defineRoute, type PluginRouter } from '../http/router.js';
 import { renderReferencePage } from '../http/reference-page.js';
+import { plansOnSale } from '../domain/plans.js';
 import type { Kv } from '../kv/kv.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
@@ -254,18 +255,7 @@ export function registerCoreRoutes(router: PluginRouter, deps: CoreRouteDeps): v
     }),
     async (c) => {
       const { reseller } = c.req.valid('query');
-      const rows = await c
-        .get('db')
-        .selectFrom('plans')
-        .selectAll()
-        .where('active', '=', true)
-        .where((eb) => (reseller ? eb.or([eb('reseller_id', 'is', null), eb('reseller_id', '=', reseller)]) : eb('reseller_id', 'is', null)))
-        .orderBy('price_fcfa')
-        .execute();
-      // A reseller's plan replaces the default plan with the same code.
-      const byCode = new Map<string, (typeof rows)[number]>();
-      for (const r of rows) if (!byCode.has(r.code) || r.reseller_id) byCode.set(r.code, r);
-      return c.json({ items: [...byCode.values()] }, 200);
+      return c.json({ items: await plansOnSale(c.get('db'), reseller ?? null) }, 200);
     },
   );
 
