@@ -1,0 +1,238 @@
+/**
+ * HTTP client for FedaPay's REST API (v1), the calls RGZ needs: create a transaction, get its payment token/URL,
+ * retrieve one transaction, and list transactions page by page. Auth is `Authorization: Bearer <secret key>`; bodies
+ * are JSON; answers wrap the object under its class name (`{"v1/transaction": {...}}`, `{"v1/transactions": [...],
+ * "meta": {...}}`) as FedaPay's SDK test fixtures show. One request per call; no retries here.
+ */
+
+import http from 'node:http';
+import https from 'node:https';
+import { type FailureKind, type PaymentErrorReason, PaymentProviderError } from '@rgz/core';
+import { asObject, exchange, kindOfStatus, parseBody, parseRetryAfter, type RawAnswer, str } from './http.js';
+
+/** Production API root (paths start with `/v1`). */
+export const FEDAPAY_LIVE_API = 'https://api.fedapay.com';
+/** Sandbox API root. Older SDK releases used `sdx-api.fedapay.com`; the current docs and SDK use this one. */
+export const FEDAPAY_SANDBOX_API = 'https://sandbox-api.fedapay.com';
+
+/** A failed FedaPay call. Still a `PaymentProviderError` (code `payment_<reason>`), so core handles it generically. */
+export class FedapayError extends PaymentProviderError {
+  constructor(kind: FailureKind, reason: PaymentErrorReason, message: string, options: ConstructorParameters<typeof PaymentProviderError>[3] = {}) {
+    super(kind, reason, message, options);
+    this.name = 'FedapayError';
+  }
+}
+
+/** A FedaPay transaction object; only the fields RGZ reads are typed (FedaPay API reference, "Get a transaction"). */
+export interface FedapayTransactionBody {
+  id?: number | string;
+  reference?: string;
+  amount?: number;
+  description?: string;
+  status?: string;
+  mode?: string | null;
+  fees?: number | null;
+  commission?: number | null;
+  custom_metadata?: Record<string, unknown> | null;
+  created_at?: string;
+  approved_at?: string | null;
+  declined_at?: string | null;
+  canceled_at?: string | null;
+  refunded_at?: string | null;
+  transferred_at?: string | null;
+  last_error_code?: string | null;
+  customer?: { firstname?: string; lastname?: string; phone_number?: { number?: string } | null } | null;
+  [key: string]: unknown;
+}
+
+/** Body of `POST /v1/transactions` as RGZ sends it. */
+export interface FedapayCreateBody {
+  description: string;
+  amount: number;
+  currency: { iso: 'XOF' };
+  callback_url?: string;
+  custom_metadata: Record<string, string>;
+  customer?: { firstname?: string; lastname?: string; email?: string; phone_number?: { number: string; country: string } };
+}
+
+/** `meta` of a list answer. */
+export interface FedapayPageMeta {
+  current_page?: number;
+  next_page?: number | null;
+  prev_page?: number | null;
+  per_page?: number;
+  total_pages?: number;
+  total_count?: number;
+}
+
+export interface FedapayClientOptions {
+  /** API root, e.g. `https://api.fedapay.com` (tests: the test server's URL). A path prefix is kept. */
+  baseUrl: string;
+  /** Secret API key (`sk_live_…` / `sk_sandbox_…`). */
+  secretKey: string;
+  timeoutMs: number;
+  maxSockets?: number;
+  /** Observes every call: `outcome` is `ok`, `not_found` or a failure kind. */
+  onCall?: (call: FedapayCall, outcome: string, seconds: number) => void;
+}
+
+export type FedapayCall = 'create' | 'token' | 'retrieve' | 'list';
+
+export class FedapayClient {
+  private readonly base: URL;
+  private readonly options: FedapayClientOptions;
+  /** Reads (retrieve, list, token) reuse sockets; creating a transaction uses a fresh one (see the KKiaPay client). */
+  private readonly readAgent: http.Agent;
+  private readonly writeAgent: http.Agent;
+
+  constructor(options: FedapayClientOptions) {
+    this.base = new URL(options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`);
+    if (this.base.protocol !== 'https:' && this.base.protocol !== 'http:') {
+      throw new FedapayError('permanent', 'invalid_request', `FedaPay baseUrl must be http(s), got ${this.base.protocol}`);
+    }
+    this.options = options;
+    const tls = this.base.protocol === 'https:';
+    const maxSockets = options.maxSockets ?? 16;
+    this.readAgent = tls ? new https.Agent({ keepAlive: true, maxSockets }) : new http.Agent({ keepAlive: true, maxSockets });
+    this.writeAgent = tls ? new https.Agent({ keepAlive: false }) : new http.Agent({ keepAlive: false });
+  }
+
+  /** `POST /v1/transactions`: a pending transaction. A lost answer is `ambiguous` (one may exist, unpaid). */
+  async createTransaction(body: FedapayCreateBody, signal?: AbortSignal): Promise<FedapayTransactionBody> {
+    return this.call('create', async () => {
+      const answer = await this.request('POST', '/v1/transactions', body, false, signal);
+      const parsed = parseBody(answer.text);
+      const tx = answer.status >= 200 && answer.status < 300 ? unwrapTransaction(parsed) : undefined;
+      if (tx) return tx;
+      throw errorFromAnswer('create transaction', answer, parsed, false);
+    });
+  }
+
+  /**
+   * `POST /v1/transactions/{id}/token` → `{token, url}`: the hosted payment page. Treated as a read: asking again for
+   * the same unpaid transaction moves no money.
+   */
+  async token(id: string, signal?: AbortSignal): Promise<{ token: string; url: string; body: unknown }> {
+    return this.call('token', async () => {
+      const answer = await this.request('POST', `/v1/transactions/${encodeURIComponent(id)}/token`, {}, true, signal);
+      const parsed = parseBody(answer.text);
+      const object = asObject(parsed);
+      const token = str(object?.token);
+      const url = str(object?.url);
+      if (answer.status >= 200 && answer.status < 300 && token !== undefined && url !== undefined) return { token, url, body: parsed };
+      if (answer.status >= 200 && answer.status < 300) {
+        throw new FedapayError('retryable', 'provider_error', `FedaPay token of transaction ${id}: answer without token/url`, { httpStatus: answer.status });
+      }
+      throw errorFromAnswer(`token of transaction ${id}`, answer, parsed, true);
+    });
+  }
+
+  /** `GET /v1/transactions/{id}`; `null` on 404. */
+  async retrieve(id: string, signal?: AbortSignal): Promise<FedapayTransactionBody | null> {
+    return this.call('retrieve', async () => {
+      const answer = await this.request('GET', `/v1/transactions/${encodeURIComponent(id)}`, undefined, true, signal);
+      if (answer.status === 404) return null;
+      const parsed = parseBody(answer.text);
+      const tx = answer.status >= 200 && answer.status < 300 ? unwrapTransaction(parsed) : undefined;
+      if (tx) return tx;
+      throw errorFromAnswer(`retrieve transaction ${id}`, answer, parsed, true);
+    });
+  }
+
+  /** `GET /v1/transactions?page=&per_page=`: one page, newest first as far as FedaPay orders it. */
+  async list(page: number, perPage: number, signal?: AbortSignal): Promise<{ transactions: FedapayTransactionBody[]; meta: FedapayPageMeta }> {
+    return this.call('list', async () => {
+      const answer = await this.request('GET', `/v1/transactions?page=${page}&per_page=${perPage}`, undefined, true, signal);
+      const parsed = parseBody(answer.text);
+      if (answer.status >= 200 && answer.status < 300) {
+        const object = asObject(parsed);
+        // `{"v1/transactions": [...], meta}` per the SDK fixtures; a bare array per the API reference page.
+        const list = Array.isArray(parsed) ? parsed : (object?.['v1/transactions'] ?? object?.transactions);
+        if (Array.isArray(list)) {
+          const transactions = list.map(asObject).filter((t): t is Record<string, unknown> => t !== undefined) as FedapayTransactionBody[];
+          return { transactions, meta: (asObject(object?.meta) ?? {}) as FedapayPageMeta };
+        }
+        throw new FedapayError('retryable', 'provider_error', `FedaPay list page ${page}: answer without a transaction list`, { httpStatus: answer.status });
+      }
+      throw errorFromAnswer(`list page ${page}`, answer, parsed, true);
+    });
+  }
+
+  close(): void {
+    this.readAgent.destroy();
+    this.writeAgent.destroy();
+  }
+
+  private async call<T>(call: FedapayCall, run: () => Promise<T>): Promise<T> {
+    const started = process.hrtime.bigint();
+    const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
+    try {
+      const result = await run();
+      this.options.onCall?.(call, result === null ? 'not_found' : 'ok', seconds());
+      return result;
+    } catch (err) {
+      this.options.onCall?.(call, err instanceof PaymentProviderError ? err.kind : 'ambiguous', seconds());
+      throw err;
+    }
+  }
+
+  private request(method: 'GET' | 'POST', path: string, json: unknown, idempotent: boolean, signal: AbortSignal | undefined): Promise<RawAnswer> {
+    const body = json === undefined ? undefined : Buffer.from(JSON.stringify(json), 'utf8');
+    const headers: http.OutgoingHttpHeaders = {
+      accept: 'application/json',
+      authorization: `Bearer ${this.options.secretKey}`,
+      'user-agent': 'rgz-plugin-fedapay',
+    };
+    if (body) {
+      headers['content-type'] = 'application/json';
+      headers['content-length'] = body.length;
+    }
+    return exchange({
+      method,
+      url: new URL(path.slice(1), this.base),
+      headers,
+      ...(body ? { body } : {}),
+      timeoutMs: this.options.timeoutMs,
+      idempotent,
+      agent: idempotent ? this.readAgent : this.writeAgent,
+      signal,
+      what: `${method} ${path.replace(/\?.*$/, '')}`,
+      peer: 'FedaPay',
+      fail: (kind, message, cause) => new FedapayError(kind, 'provider_error', message, cause === undefined ? {} : { cause }),
+    });
+  }
+}
+
+/** The transaction object of an answer: under `v1/transaction` (SDK fixtures), `transaction`, or the answer itself. */
+export function unwrapTransaction(parsed: unknown): FedapayTransactionBody | undefined {
+  const object = asObject(parsed);
+  const inner = asObject(object?.['v1/transaction']) ?? asObject(object?.transaction) ?? object;
+  return inner && (typeof inner.id === 'number' || typeof inner.id === 'string') ? (inner as FedapayTransactionBody) : undefined;
+}
+
+/** FedaPay errors carry `message` and sometimes `errors: {field: [..]}`; the HTTP status decides the kind. */
+function errorFromAnswer(call: string, answer: RawAnswer, body: unknown, idempotent: boolean): FedapayError {
+  const object = asObject(body);
+  const errors = asObject(object?.errors);
+  const detail = str(object?.message) ?? (typeof body === 'string' ? body.slice(0, 200) : undefined) ?? (errors ? Object.keys(errors).join(', ') : undefined);
+  const fields = errors
+    ? ` [${Object.entries(errors)
+        .map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join('; ') : String(v)}`)
+        .join(', ')}]`
+    : '';
+  const status = answer.status;
+  const message = `FedaPay ${call}: HTTP ${status}${detail ? ` (${detail})` : ''}${fields}`;
+  if (status >= 200 && status < 300) {
+    return new FedapayError(idempotent ? 'retryable' : 'ambiguous', 'provider_error', `${message}: unexpected answer`, { httpStatus: status });
+  }
+  if (status === 401 || status === 403) {
+    return new FedapayError('permanent', 'unauthorized', `${message}: check secretKey and sandbox`, { httpStatus: status });
+  }
+  if (status === 404) return new FedapayError('permanent', 'not_found', message, { httpStatus: status });
+  const kind = kindOfStatus(status, idempotent);
+  const retryAfter = parseRetryAfter(answer.headers['retry-after']);
+  return new FedapayError(kind, kind === 'permanent' ? 'invalid_request' : 'provider_error', message, {
+    httpStatus: status,
+    ...(retryAfter === undefined || kind !== 'retryable' ? {} : { retryAfterSeconds: retryAfter }),
+  });
+}

@@ -1,0 +1,164 @@
+/**
+ * One HTTP exchange with FedaPay's API, classified the way core's `FailureKind` needs it. Built on node:http(s) rather
+ * than fetch because what matters is knowing whether the request left: a failure before the whole request was handed
+ * to the socket is `retryable`; after it, the peer may have acted. For a read (retrieve, list, token) acting changes
+ * nothing, so a lost answer is still `retryable`; for a write (create a transaction) it is `ambiguous`.
+ */
+
+import http from 'node:http';
+import https from 'node:https';
+import type { FailureKind, PaymentProviderError } from '@rgz/core';
+
+/** A status line and body as received; the caller decides what the status means. */
+export interface RawAnswer {
+  readonly status: number;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly text: string;
+}
+
+export interface ExchangeRequest {
+  readonly method: 'GET' | 'POST';
+  readonly url: URL;
+  readonly headers: http.OutgoingHttpHeaders;
+  readonly body?: Buffer;
+  /** Whole-exchange deadline: connect, send, first byte and body. */
+  readonly timeoutMs: number;
+  /** Side-effect free at the peer (a status read): a lost answer is then `retryable`, never `ambiguous`. */
+  readonly idempotent: boolean;
+  readonly agent: http.Agent;
+  readonly signal?: AbortSignal | undefined;
+  /** `GET /v1/transactions/42`: for messages; never a URL with secrets in it. */
+  readonly what: string;
+  /** Provider name for messages (`FedaPay`). */
+  readonly peer: string;
+  /** Builds the provider's own error class (reason `provider_error`) for failures without a status line. */
+  readonly fail: (kind: FailureKind, message: string, cause: unknown) => PaymentProviderError;
+}
+
+/** Longest body read; the answers are small JSON objects. */
+const MAX_BODY_BYTES = 256 * 1024;
+
+/**
+ * Run one exchange. Resolves with whatever status line came back (even if the body was then cut: the status decides);
+ * rejects with `request.fail(...)` (a `PaymentProviderError` of reason `provider_error`) when no status line arrived.
+ */
+export function exchange(request: ExchangeRequest): Promise<RawAnswer> {
+  const { what, peer, signal } = request;
+  const lostKind: FailureKind = request.idempotent ? 'retryable' : 'ambiguous';
+  const lostTail = request.idempotent ? 'a read, safe to repeat' : `${peer} may have acted on it`;
+
+  return new Promise<RawAnswer>((resolve, reject) => {
+    let sent = false;
+    let settled = false;
+    let answer: { status: number; headers: http.IncomingHttpHeaders; chunks: Buffer[]; size: number } | undefined;
+
+    const finish = (outcome: { ok: RawAnswer } | { error: PaymentProviderError }) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      if ('ok' in outcome) resolve(outcome.ok);
+      else reject(outcome.error);
+      req.destroy();
+    };
+    const endWithAnswerOr = (kind: FailureKind, message: string, cause?: unknown) => {
+      if (answer) {
+        finish({ ok: { status: answer.status, headers: answer.headers, text: Buffer.concat(answer.chunks).toString('utf8') } });
+        return;
+      }
+      finish({ error: request.fail(kind, message, cause) });
+    };
+
+    const onAbort = () => {
+      endWithAnswerOr(
+        sent ? lostKind : 'retryable',
+        sent ? `${peer} ${what}: aborted after the request was sent (${lostTail})` : `${peer} ${what}: aborted before the request was sent`,
+        signal?.reason,
+      );
+    };
+    const timer = setTimeout(() => {
+      endWithAnswerOr(
+        sent ? lostKind : 'retryable',
+        sent
+          ? `${peer} ${what}: no answer within ${request.timeoutMs} ms after the request was sent (${lostTail})`
+          : `${peer} ${what}: could not send the request within ${request.timeoutMs} ms`,
+      );
+    }, request.timeoutMs);
+
+    const transport = request.url.protocol === 'https:' ? https : http;
+    const req = transport.request(request.url, { method: request.method, headers: request.headers, agent: request.agent }, (res) => {
+      answer = { status: res.statusCode ?? 0, headers: res.headers, chunks: [], size: 0 };
+      const current = answer;
+      res.on('data', (chunk: Buffer) => {
+        if (current.size >= MAX_BODY_BYTES) return;
+        current.chunks.push(chunk);
+        current.size += chunk.length;
+      });
+      res.on('end', () => endWithAnswerOr(lostKind, `${peer} ${what}: answer ended`));
+      res.on('error', (err) => endWithAnswerOr(lostKind, `${peer} ${what}: answer broken`, err));
+      res.on('aborted', () => endWithAnswerOr(lostKind, `${peer} ${what}: answer aborted`));
+    });
+    // 'finish': the whole request was handed to the socket; before that the peer cannot hold a complete request.
+    req.on('finish', () => {
+      sent = true;
+    });
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      const code = err.code ?? 'error';
+      endWithAnswerOr(
+        sent ? lostKind : 'retryable',
+        sent
+          ? `${peer} ${what}: connection failed after the request was sent (${code}; ${lostTail})`
+          : `${peer} ${what}: could not send the request (${code}: ${err.message})`,
+        err,
+      );
+    });
+    if (signal?.aborted) {
+      onAbort();
+      return;
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
+    req.end(request.body);
+  });
+}
+
+/** JSON when it parses, the text otherwise, `undefined` when empty. */
+export function parseBody(text: string): unknown {
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+/** A plain JSON object, or undefined. */
+export function asObject(value: unknown): Record<string, unknown> | undefined {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
+/** A non-empty string field (numbers are stringified: ids arrive either way). */
+export function str(value: unknown): string | undefined {
+  if (typeof value === 'string' && value !== '') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  return undefined;
+}
+
+/** Retry-After in seconds (delta or HTTP date); undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | string[] | undefined): number | undefined {
+  const raw = Array.isArray(value) ? value[0] : value;
+  if (raw === undefined || raw.trim() === '') return undefined;
+  if (/^\d+$/.test(raw.trim())) return Number(raw.trim());
+  const at = Date.parse(raw);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000));
+}
+
+/**
+ * What a non-2xx status says about retrying, before reading the body. 408/429/502/503: the peer (or its gateway)
+ * did not process it. 500: the application failed somewhere, possibly after acting; 504: a gateway gave up waiting,
+ * the application may still act. Both are harmless for a read. Other 4xx: our request is wrong and fails again.
+ */
+export function kindOfStatus(status: number, idempotent: boolean): FailureKind {
+  if (status === 408 || status === 429 || status === 502 || status === 503) return 'retryable';
+  if (status >= 500) return idempotent ? 'retryable' : 'ambiguous';
+  return 'permanent';
+}
