@@ -30,7 +30,10 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
     options: { config: { type: 'string', short: 'c' }, name: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
   const [command, sub, arg] = positionals;
-  if (values.help || !command) {
+  const builtin = ['start', 'migrate', 'config', 'plugins', 'jobs', 'admin'];
+  // Admin commands print their own output on stdout: keep start-up logs (migrations applied…) out of it.
+  if (command && command !== 'start') process.env.LOG_LEVEL ??= 'warn';
+  if (!command || (values.help && builtin.includes(command))) {
     out(USAGE);
     return command || values.help ? 0 : 1;
   }
@@ -47,8 +50,15 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
   switch (command) {
     case 'start': {
       const { kernel, configPath: used } = await buildServer({ ...(configPath ? { configPath } : {}) });
-      await kernel.start();
-      const { port } = await kernel.listen();
+      let port: number;
+      try {
+        await kernel.start();
+        ({ port } = await kernel.listen());
+      } catch (err) {
+        // Close pools and the Redis connection, or the process would stay up with nothing to serve.
+        await kernel.stop().catch(() => {});
+        throw err;
+      }
       // Announced whatever the log level: operators and supervisors wait for this line.
       kernel.log.child({}, { level: 'info' }).info(
         { port, config: used ?? '(none: defaults)', database: kernel.database.kind, kv: kernel.kv.kind, plugins: kernel.plugins.map((p) => `${p.name}@${p.version}`) },
@@ -132,7 +142,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
           if (extra.length) out(`\nPlugin commands:\n${extra.join('\n')}`);
           return 1;
         }
-        if (positionals.slice(1).includes('--help')) {
+        if (values.help) {
           out(cmd.usage ?? cmd.summary);
           return 0;
         }
@@ -152,7 +162,8 @@ export function reportError(err: unknown, err_out: (s: string) => void = (s) => 
   }
   if (err instanceof RgzError) {
     err_out(`rgz: ${err.code}: ${err.message}`);
-    return err.code.startsWith('config') || err.code.startsWith('plugin') ? 2 : 1;
+    // Composition errors (what the operator must fix in config or the plugin list) exit 2, like config errors.
+    return /^(config|plugin|point|route|token|migration_name|job_cron|job_duplicate|command_duplicate|task_duplicate)/.test(err.code) ? 2 : 1;
   }
   err_out(`rgz: ${(err as Error)?.stack ?? String(err)}`);
   return 1;

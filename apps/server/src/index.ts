@@ -1,6 +1,7 @@
 /**
  * @rgz/server: read the config, load the plugins it names, build the kernel. The CLI (`rgz`) and tests use this.
  */
+import { isAbsolute, resolve } from 'node:path';
 import { createKernel, type Kernel, type KernelOptions, parseServerConfig, type ServerConfig } from '@rgz/core';
 import { readConfigFile } from './config-file.js';
 import { loadPlugins } from './load-plugins.js';
@@ -26,6 +27,9 @@ export async function loadConfig(options: BuildOptions = {}): Promise<LoadedConf
   const cwd = options.cwd ?? process.cwd();
   const file = await readConfigFile(cwd, options.configPath);
   const config = parseServerConfig(file.raw, options.env ?? process.env);
+  // Relative paths in the config mean relative to the config file, as plugin paths do.
+  const dataDir = config.database.embeddedDataDir;
+  if (!dataDir.startsWith('memory://') && !isAbsolute(dataDir)) config.database.embeddedDataDir = resolve(file.baseDir, dataDir);
   return { path: file.path, baseDir: file.baseDir, config };
 }
 

@@ -19,7 +19,17 @@ export async function loadPlugins(config: ServerConfig, baseDir: string): Promis
     } else {
       try {
         url = pathToFileURL(require.resolve(entry.package)).href;
-      } catch {
+      } catch (err) {
+        let installed = false;
+        try {
+          require.resolve(`${entry.package}/package.json`);
+          installed = true;
+        } catch {
+          installed = false;
+        }
+        if (installed) {
+          throw new RgzError('plugin_not_built', `${where}: package "${entry.package}" is installed but its entry point cannot be loaded (${(err as Error).message}); if it is a workspace package, build it (npm run build)`);
+        }
         throw new RgzError('plugin_not_installed', `${where}: package "${entry.package}" is not installed next to the config; run \`npm install ${entry.package}\``);
       }
     }

@@ -170,4 +170,11 @@ describe('server config', () => {
     // The original is untouched.
     expect(input.database.url).toContain('s3cr3t');
   });
+
+  it('an unknown key is an error naming it, and stray RGZ_ variables are not config', () => {
+    const err = configError(() => parseServerConfig({ htpp: { port: 1 } }, {}));
+    expect(err.message).toMatch(/\(config root\): Unrecognized key: "htpp"/);
+    const c = parseServerConfig({}, { RGZ_PUBLIC_URL: 'http://x', RGZ_TEST_DATABASE_URL: 'postgres://y', RGZ_HTTP__PORT: '9999' });
+    expect(c.http.port).toBe(9999);
+  });
 });

@@ -16,7 +16,7 @@ export const pluginEntrySchema = z.object({
   enabled: z.boolean().default(true),
 });
 
-export const serverConfigSchema = z.object({
+export const serverConfigSchema = z.strictObject({
   /** Value of the `service` field in every log line (the seed uses `rgz-api`). */
   service: z.string().default('rgz-api'),
   /** IANA time zone for schedules and reports. Bénin is UTC+1 without DST. */
@@ -84,14 +84,15 @@ export type ServerConfig = Omit<z.output<typeof serverConfigSchema>, 'plugins'> 
 /** Turn zod issues into ConfigErrors: `prefix.key.path: expected X, found Y`. */
 export function configErrorFromZod(prefix: string, error: z.ZodError, input: unknown): ConfigError {
   const lines = error.issues.map((issue) => {
-    const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
+    const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.') || '(config root)';
     // Never echo a secret back, even a wrong one.
     const secret = issue.path.some((k) => SECRET_KEY_PATTERN.test(String(k)));
-    const found = secret ? 'a value (hidden: secret)' : describeValue(valueAt(input, issue.path));
+    const value = valueAt(input, issue.path);
+    const found = secret && value !== undefined && value !== null ? `a ${Array.isArray(value) ? 'list' : typeof value} (value hidden: secret)` : describeValue(value);
     return `${path}: ${issue.message} (found ${found})`;
   });
   const first = error.issues[0];
-  const firstPath = [prefix, ...(first?.path ?? []).map(String)].filter(Boolean).join('.');
+  const firstPath = [prefix, ...(first?.path ?? []).map(String)].filter(Boolean).join('.') || '(config root)';
   const err = new ConfigError(firstPath, lines.join('; '));
   err.message = lines.join('\n');
   return err;
@@ -164,7 +165,8 @@ export function applyEnvOverrides(raw: Record<string, unknown>, env: NodeJS.Proc
   for (const [name, value] of Object.entries(env)) {
     if (!name.startsWith('RGZ_') || value === undefined || name === 'RGZ_CONFIG') continue;
     const parts = name.slice(4).split('__').filter(Boolean).map(camelCase);
-    if (parts.length === 0) continue;
+    // Only variables that name a config section are overrides; RGZ_PUBLIC_URL, RGZ_TEST_* and the like are not.
+    if (parts.length === 0 || !(parts[0] as string in serverConfigSchema.shape)) continue;
     if (parts[0] === 'plugins' && parts.length >= 3) {
       setPluginOption(out, parts[1] as string, parts.slice(2), parseEnvValue(value));
       continue;

@@ -1,7 +1,7 @@
 /**
  * Kysely types of the tables core owns: the shared domain tables most flows need (resellers, subscribers,
  * subscriber_devices, plans, audit_log) and core's own machinery (tokens, tasks, job runs).
- * A plugin extends this with its own tables: `ctx.database<MyTables>()` is `Kysely<CoreDatabase & MyTables>`.
+ * A plugin extends this with its own tables: `definePlugin<Schema, Deps, CoreDatabase & MyTables>` types `ctx.db` with both.
  */
 import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 

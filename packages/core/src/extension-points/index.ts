@@ -7,6 +7,7 @@ export * from './backup-target.js';
 export * from './common.js';
 export * from './cpe-profile.js';
 export * from './incident-sink.js';
+export * from './inventory.js';
 export * from './log-parser.js';
 export * from './nas-client.js';
 export * from './nas-vendor.js';

@@ -1,7 +1,7 @@
 /**
  * Payment provider: takes money from a subscriber (mobile money, card) for a plan or voucher through KKiaPay, FedaPay,
  * CinetPay, MTN MoMo, … A provider starts a checkout, authenticates and translates its webhooks, and answers "what is
- * the state of this transaction". It never writes the ledger and never answers HTTP: core owns `/hooks/payment-provider/:id`,
+ * the state of this transaction". It never writes the ledger and never answers HTTP: the billing plugin owns `/hooks/payment/{providerId}`,
  * stores the raw event idempotently, and credits only after `getTransaction` confirms.
  */
 
@@ -34,7 +34,7 @@ export interface CheckoutRequest {
   readonly returnUrl?: string;
   /** Where the browser goes when the payer gives up or payment fails (when the provider distinguishes). */
   readonly cancelUrl?: string;
-  /** Core's webhook URL for this instance (`…/hooks/payment-provider/<id>`), for providers that take it per request. */
+  /** The webhook URL for this instance (`…/hooks/payment/<id>`), for providers that take it per request. */
   readonly notifyUrl?: string;
   /** UI language for hosted pages / widget. */
   readonly locale?: 'fr' | 'en';

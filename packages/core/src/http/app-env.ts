@@ -20,7 +20,7 @@ export interface AppVariables {
   services: RequestServices;
   /** Set by the route's access check. */
   principal: Principal | null;
-  /** Reseller-scoped for reseller principals; use this in handlers. Cast with `as Kysely<MyTables>`. */
+  /** Reseller-scoped for reseller principals; use this in handlers. Type it with your tables: `c.get('db') as unknown as Kysely<CoreDatabase & MyTables>`. */
   db: Kysely<CoreDatabase>;
   clientIp: string;
 }

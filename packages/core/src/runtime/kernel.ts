@@ -386,6 +386,7 @@ export async function createKernel(options: KernelOptions): Promise<Kernel> {
         try {
           await hook.fn();
         } catch (err) {
+          if (err instanceof ConfigError) throw err;
           throw new RgzError('plugin_start_failed', `plugin "${hook.plugin}" failed to start: ${(err as Error).message}`, { cause: err });
         }
       }

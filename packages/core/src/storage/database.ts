@@ -2,7 +2,9 @@
  * One SQL dialect everywhere: Kysely over node-postgres, talking either to a real PostgreSQL
  * (DATABASE_URL) or to embedded PostgreSQL (PGlite) through PGlite's node-postgres adapter.
  */
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { RgzError } from '../errors/rgz-error.js';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { CoreDatabase } from '../domain/schema.js';
@@ -42,14 +44,62 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   const { PGlite } = await import('@electric-sql/pglite');
   const { createPgConfig } = await import('@electric-sql/pglite/node-postgres');
   const dataDir = options.embeddedDataDir ?? 'memory://';
-  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
-  const pglite = await PGlite.create({ dataDir, ...(options.embeddedLoadDataDir ? { loadDataDir: options.embeddedLoadDataDir } : {}) });
+  let unlock = () => {};
+  if (!dataDir.startsWith('memory://')) {
+    mkdirSync(dataDir, { recursive: true });
+    unlock = lockDataDir(dataDir);
+  }
+  let pglite: Awaited<ReturnType<typeof PGlite.create>>;
+  try {
+    pglite = await PGlite.create({ dataDir, ...(options.embeddedLoadDataDir ? { loadDataDir: options.embeddedLoadDataDir } : {}) });
+  } catch (err) {
+    unlock();
+    throw err;
+  }
   const pool = new pg.Pool(createPgConfig(pglite) as unknown as pg.PoolConfig);
   const db = new Kysely<CoreDatabase>({ dialect: new PostgresDialect({ pool }) });
   return wrap(db, 'embedded', () => pool.totalCount - pool.idleCount, async () => {
     await db.destroy();
     await pglite.close();
+    unlock();
   });
+}
+
+/**
+ * Embedded PostgreSQL lives inside one process: a second process opening the same folder (say `rgz admin create`
+ * while the server runs) would write pages the first never sees, or corrupt them. A lock file holding the owner's
+ * pid refuses that with a clear error; a lock left by a dead process is taken over.
+ */
+function lockDataDir(dataDir: string): () => void {
+  const lockPath = join(dataDir, 'rgz.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(lockPath, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => rmSync(lockPath, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const owner = Number.parseInt(readFileSync(lockPath, 'utf8'), 10);
+      if (Number.isInteger(owner) && owner !== process.pid && isAlive(owner)) {
+        throw new RgzError(
+          'embedded_database_in_use',
+          `the embedded database in ${dataDir} is in use by process ${owner}; stop that process first, or set DATABASE_URL to share a PostgreSQL server`,
+        );
+      }
+      rmSync(lockPath, { force: true });
+    }
+  }
+  throw new RgzError('embedded_database_in_use', `cannot lock the embedded database in ${dataDir}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 function wrap(db: Kysely<CoreDatabase>, kind: Database['kind'], active: () => number, close: () => Promise<void>): Database {
