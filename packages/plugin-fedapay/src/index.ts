@@ -28,7 +28,7 @@ const flag = z.union([z.boolean(), z.stringbool()]);
 /** `plugins[].config` of `payment-fedapay`. */
 export const configSchema = z
   .object({
-    /** Instance id: the key in `PaymentProviders` and in core's `/hooks/payment-provider/<id>`. */
+    /** Instance id: the key in `PaymentProviders` and in billing's `/hooks/payment/<id>`. */
     id: z
       .string()
       .regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and dashes')

@@ -68,7 +68,7 @@ describe('createCheckout', () => {
       customer: { phone: '+2290197000000', name: 'Afi Test', email: 'afi@example.bj' },
       returnUrl: 'https://portal.example/pay/return?ref=pay_0123abcd',
       cancelUrl: 'https://portal.example/pay/cancel',
-      notifyUrl: 'https://rgz.example/hooks/payment-provider/kkiapay',
+      notifyUrl: 'https://rgz.example/hooks/payment/kkiapay',
       locale: 'fr',
     });
     expect(checkout).toEqual({

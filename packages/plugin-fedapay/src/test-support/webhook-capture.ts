@@ -1,5 +1,5 @@
 /**
- * A loopback HTTP receiver standing in for core's `/hooks/payment-provider/:id`: it records each request exactly as
+ * A loopback HTTP receiver standing in for billing's `/hooks/payment/:id`: it records each request exactly as
  * core would hand it to `verifyWebhook` (raw body, lower-cased headers, method, query, peer address), so the tests
  * check the provider against bytes that really crossed a socket. Answers are scripted to exercise sender retries.
  */
@@ -43,7 +43,7 @@ export async function startWebhookCapture(): Promise<WebhookCapture> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}/hooks/payment-provider/test`,
+    url: `http://127.0.0.1:${port}/hooks/payment/test`,
     received,
     answerNext: (...statuses) => {
       script.push(...statuses);
