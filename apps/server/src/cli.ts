@@ -103,7 +103,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
     }
     case 'jobs': {
       await withKernel(async (k) => {
-        await k.start({ worker: false, scheduler: false });
+        await k.start({ worker: false, scheduler: false, serve: false });
         if (sub === 'list' || sub === undefined) {
           for (const j of await k.scheduler.info()) {
             out(`${j.id}  ${j.cron} (${j.timezone}, ${j.scope})  next ${j.nextRun?.toISOString() ?? '-'}  last ${j.lastRun ? `${j.lastRun.status} ${j.lastRun.startedAt.toISOString()}` : '-'}`);
@@ -146,7 +146,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
           out(cmd.usage ?? cmd.summary);
           return 0;
         }
-        await kernel.start({ worker: false, scheduler: false });
+        await kernel.start({ worker: false, scheduler: false, serve: false });
         return await cmd.run(argv.slice(argv.indexOf(command) + 1), { out, err: (s) => process.stderr.write(`${s}\n`) });
       } finally {
         await kernel.stop();

@@ -262,7 +262,8 @@ export default definePlugin({
       },
     );
 
-    ctx.onStart(async () => {
+    // Listeners only in a serving process (`rgz start`), not in CLI commands next to a running server.
+    ctx.onServe(async () => {
       let at: Awaited<ReturnType<DnsSinkhole['start']>>;
       try {
         at = await sinkhole.start();

@@ -64,6 +64,12 @@ export interface SetupContext<C, DB = CoreDatabase> {
   /** Append to the audit log (actor: the given principal, or system). */
   audit(actor: Principal | null, entry: AuditInput): Promise<void>;
   onStart(fn: () => void | Promise<void>): void;
+  /**
+   * Runs after onStart, only in a process that serves (`rgz start`, test servers): bind network listeners here
+   * (RADIUS, DNS, syslog), not in onStart, so `rgz jobs run` or a plugin command next to a running server does
+   * not fight it for the ports. Stop them in onStop.
+   */
+  onServe(fn: () => void | Promise<void>): void;
   /** Runs in reverse dependency order on shutdown. */
   onStop(fn: () => void | Promise<void>): void;
 }

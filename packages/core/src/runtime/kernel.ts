@@ -92,8 +92,11 @@ export interface Kernel {
   collect<T>(point: Point<T>): ReadonlyMap<string, T>;
   migrate(): Promise<string[]>;
   migrationStatus(): Promise<Array<{ owner: string; name: string; appliedAt: Date | null }>>;
-  /** Migrate, run start hooks, start the task worker and scheduler (as configured). */
-  start(options?: { worker?: boolean; scheduler?: boolean }): Promise<void>;
+  /**
+   * Migrate, run start hooks, start the task worker and scheduler (as configured), and, unless `serve` is false,
+   * the plugins' serve hooks (their network listeners). CLI commands start with serve: false.
+   */
+  start(options?: { worker?: boolean; scheduler?: boolean; serve?: boolean }): Promise<void>;
   /** Serve HTTP; resolves with the bound port. */
   listen(port?: number, host?: string): Promise<{ port: number }>;
   stop(): Promise<void>;
@@ -155,6 +158,7 @@ export async function createKernel(options: KernelOptions): Promise<Kernel> {
   let frozen = false;
   const migrationSets: MigrationSet[] = [coreMigrations];
   const startHooks: Array<{ plugin: string; fn: () => void | Promise<void> }> = [];
+  const serveHooks: Array<{ plugin: string; fn: () => void | Promise<void> }> = [];
   const stopHooks: Array<{ plugin: string; fn: () => void | Promise<void> }> = [];
   const routers: Array<{ plugin: string; prefix: string; router: PluginRouter }> = [];
   const infos: LoadedPluginInfo[] = [];
@@ -257,6 +261,9 @@ export async function createKernel(options: KernelOptions): Promise<Kernel> {
       audit: (actor, entry) => writeAudit(db, actor, entry),
       onStart(fn) {
         startHooks.push({ plugin: inst.name, fn });
+      },
+      onServe(fn) {
+        serveHooks.push({ plugin: inst.name, fn });
       },
       onStop(fn) {
         stopHooks.push({ plugin: inst.name, fn });
@@ -388,6 +395,16 @@ export async function createKernel(options: KernelOptions): Promise<Kernel> {
         } catch (err) {
           if (err instanceof ConfigError) throw err;
           throw new RgzError('plugin_start_failed', `plugin "${hook.plugin}" failed to start: ${(err as Error).message}`, { cause: err });
+        }
+      }
+      if (opts.serve ?? true) {
+        for (const hook of serveHooks) {
+          try {
+            await hook.fn();
+          } catch (err) {
+            if (err instanceof ConfigError) throw err;
+            throw new RgzError('plugin_start_failed', `plugin "${hook.plugin}" failed to start serving: ${(err as Error).message}`, { cause: err });
+          }
         }
       }
       if (opts.worker ?? config.tasks.worker) tasks.start();

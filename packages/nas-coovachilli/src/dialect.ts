@@ -1,0 +1,177 @@
+/**
+ * The CoovaChilli / ChilliSpot dialect (vendor 14559): rate limits in kbit/s (`ChilliSpot-Bandwidth-Max-Up/Down`,
+ * chilli multiplies by 1000), octet quotas (`ChilliSpot-Max-Input/Output/Total-Octets`) with the CoovaChilli
+ * Gigawords attributes 21/22/23, the standard timeouts, and CoA/Disconnect identified by User-Name (chilli drops a
+ * CoA/Disconnect without it) and Acct-Session-Id (restricts it to that session).
+ *
+ * Sources: ../shared/specs/radius.md §8, §10 and captive-portal.md §1 (coova-chilli @e0c7d7a `src/chilli.c`,
+ * `src/radius_coovachilli.h`, `doc/attributes`; FreeRADIUS `dictionary.chillispot`). Input = from the client
+ * (upload) unless chilli runs with `swapoctets`. Not verified against a running chilli here [?]: chilli only listens
+ * for CoA when `coaport` is set and, unless `coanoipcheck`, only from the RADIUS server's address.
+ */
+
+import {
+  type NasSessionRef,
+  type NasVendor,
+  type PolicyEncoding,
+  type PolicyFeature,
+  RADIUS_UINT32_MAX,
+  type RadiusAttribute,
+  RadiusAttributeType,
+  type RadiusVendorDictionary,
+  type SessionPolicy,
+  splitGigawords,
+} from '@rgz/core';
+
+export const CHILLISPOT_VENDOR_ID = 14_559;
+
+/** Vendor attribute numbers (FreeRADIUS `dictionary.chillispot` plus CoovaChilli's own 15 and 21-23). */
+export const ChilliAttribute = {
+  MaxInputOctets: 1,
+  MaxOutputOctets: 2,
+  MaxTotalOctets: 3,
+  BandwidthMaxUp: 4,
+  BandwidthMaxDown: 5,
+  Config: 6,
+  Lang: 7,
+  Version: 8,
+  OriginalUrl: 9,
+  SessionState: 15,
+  MaxInputGigawords: 21,
+  MaxOutputGigawords: 22,
+  MaxTotalGigawords: 23,
+  UamAllowed: 100,
+  MacAllowed: 101,
+  Interval: 102,
+} as const;
+
+const V = CHILLISPOT_VENDOR_ID;
+
+/**
+ * The dictionary, FreeRADIUS names. 21/22/23 are missing from FreeRADIUS's `dictionary.chillispot`; they are named
+ * `CoovaChilli-Max-*-Gigawords` here (radius.md §10), so radclient shows them as `Attr-26.14559.21` etc.
+ */
+export const chilliDictionary: RadiusVendorDictionary = {
+  vendors: [{ id: V, name: 'ChilliSpot' }],
+  attributes: [
+    { name: 'ChilliSpot-Max-Input-Octets', vendorId: V, type: ChilliAttribute.MaxInputOctets, dataType: 'integer' },
+    { name: 'ChilliSpot-Max-Output-Octets', vendorId: V, type: ChilliAttribute.MaxOutputOctets, dataType: 'integer' },
+    { name: 'ChilliSpot-Max-Total-Octets', vendorId: V, type: ChilliAttribute.MaxTotalOctets, dataType: 'integer' },
+    { name: 'ChilliSpot-Bandwidth-Max-Up', vendorId: V, type: ChilliAttribute.BandwidthMaxUp, dataType: 'integer' },
+    { name: 'ChilliSpot-Bandwidth-Max-Down', vendorId: V, type: ChilliAttribute.BandwidthMaxDown, dataType: 'integer' },
+    { name: 'ChilliSpot-Config', vendorId: V, type: ChilliAttribute.Config, dataType: 'string' },
+    { name: 'ChilliSpot-Lang', vendorId: V, type: ChilliAttribute.Lang, dataType: 'string' },
+    { name: 'ChilliSpot-Version', vendorId: V, type: ChilliAttribute.Version, dataType: 'string' },
+    { name: 'ChilliSpot-OriginalURL', vendorId: V, type: ChilliAttribute.OriginalUrl, dataType: 'string' },
+    { name: 'CoovaChilli-Session-State', vendorId: V, type: ChilliAttribute.SessionState, dataType: 'integer' },
+    { name: 'CoovaChilli-Max-Input-Gigawords', vendorId: V, type: ChilliAttribute.MaxInputGigawords, dataType: 'integer' },
+    { name: 'CoovaChilli-Max-Output-Gigawords', vendorId: V, type: ChilliAttribute.MaxOutputGigawords, dataType: 'integer' },
+    { name: 'CoovaChilli-Max-Total-Gigawords', vendorId: V, type: ChilliAttribute.MaxTotalGigawords, dataType: 'integer' },
+    { name: 'ChilliSpot-UAM-Allowed', vendorId: V, type: ChilliAttribute.UamAllowed, dataType: 'string' },
+    { name: 'ChilliSpot-MAC-Allowed', vendorId: V, type: ChilliAttribute.MacAllowed, dataType: 'string' },
+    { name: 'ChilliSpot-Interval', vendorId: V, type: ChilliAttribute.Interval, dataType: 'integer' },
+  ],
+};
+
+/**
+ * bit/s → the kbit/s chilli reads (it multiplies by 1000). Rounded up, so a rate is never cut below the plan; a
+ * non-zero rate never becomes 0 (which chilli reads as "no limit").
+ */
+export function toKbps(bps: number): number {
+  if (!Number.isSafeInteger(bps) || bps < 0) throw new RangeError(`rate must be a non-negative integer bit/s, got ${bps}`);
+  return Math.min(RADIUS_UINT32_MAX, Math.ceil(bps / 1000));
+}
+
+const vsa = (name: string, type: number, value: number): RadiusAttribute => ({ name, vendorId: V, type, dataType: 'integer', value });
+const std = (name: string, type: number, value: number): RadiusAttribute => ({ name, type, dataType: 'integer', value });
+
+function limit(bytes: bigint, octetsName: string, octetsType: number, gigaName: string, gigaType: number, always: boolean): RadiusAttribute[] {
+  const { octets, gigawords } = splitGigawords(bytes);
+  const out = [vsa(octetsName, octetsType, octets)];
+  if (gigawords > 0 || always) out.push(vsa(gigaName, gigaType, gigawords));
+  return out;
+}
+
+function encodePolicy(policy: SessionPolicy, forCoa: boolean): PolicyEncoding {
+  const attributes: RadiusAttribute[] = [];
+  const unsupported: PolicyFeature[] = [];
+  if (policy.rateLimit) {
+    attributes.push(vsa('ChilliSpot-Bandwidth-Max-Up', ChilliAttribute.BandwidthMaxUp, toKbps(policy.rateLimit.upBps)));
+    attributes.push(vsa('ChilliSpot-Bandwidth-Max-Down', ChilliAttribute.BandwidthMaxDown, toKbps(policy.rateLimit.downBps)));
+  }
+  const q = policy.quota;
+  if (q?.totalBytes !== undefined) {
+    attributes.push(
+      ...limit(
+        q.totalBytes,
+        'ChilliSpot-Max-Total-Octets',
+        ChilliAttribute.MaxTotalOctets,
+        'CoovaChilli-Max-Total-Gigawords',
+        ChilliAttribute.MaxTotalGigawords,
+        forCoa,
+      ),
+    );
+  }
+  if (q?.upBytes !== undefined) {
+    attributes.push(
+      ...limit(
+        q.upBytes,
+        'ChilliSpot-Max-Input-Octets',
+        ChilliAttribute.MaxInputOctets,
+        'CoovaChilli-Max-Input-Gigawords',
+        ChilliAttribute.MaxInputGigawords,
+        forCoa,
+      ),
+    );
+  }
+  if (q?.downBytes !== undefined) {
+    attributes.push(
+      ...limit(
+        q.downBytes,
+        'ChilliSpot-Max-Output-Octets',
+        ChilliAttribute.MaxOutputOctets,
+        'CoovaChilli-Max-Output-Gigawords',
+        ChilliAttribute.MaxOutputGigawords,
+        forCoa,
+      ),
+    );
+  }
+  if (policy.sessionTimeoutSeconds !== undefined) attributes.push(std('Session-Timeout', RadiusAttributeType.SessionTimeout, policy.sessionTimeoutSeconds));
+  if (policy.idleTimeoutSeconds !== undefined) attributes.push(std('Idle-Timeout', RadiusAttributeType.IdleTimeout, policy.idleTimeoutSeconds));
+  if (policy.interimIntervalSeconds !== undefined) {
+    // chilli ignores values below 60 and falls back to its own default (radius.md §6); RFC 2869 §5.16 forbids them.
+    attributes.push(std('Acct-Interim-Interval', RadiusAttributeType.AcctInterimInterval, Math.max(60, policy.interimIntervalSeconds)));
+  }
+  return { attributes, unsupported };
+}
+
+/** User-Name (mandatory for chilli) and, when known, Acct-Session-Id (limits the request to that session). */
+function identify(session: NasSessionRef): RadiusAttribute[] {
+  const out: RadiusAttribute[] = [{ name: 'User-Name', type: RadiusAttributeType.UserName, dataType: 'string', value: session.userName }];
+  if (session.acctSessionId !== undefined) {
+    out.push({ name: 'Acct-Session-Id', type: RadiusAttributeType.AcctSessionId, dataType: 'string', value: session.acctSessionId });
+  }
+  return out;
+}
+
+export interface ChilliVendorOptions {
+  /** Instance id (the `vendor` of a NAS row); default `coovachilli`. */
+  id?: string;
+}
+
+/** The CoovaChilli dialect as a `NasVendor`. */
+export function createChilliVendor(options: ChilliVendorOptions = {}): NasVendor {
+  return Object.freeze({
+    id: options.id ?? 'coovachilli',
+    provider: 'coovachilli',
+    dictionary: chilliDictionary,
+    // chilli answers ACK/NAK without Error-Cause (radius.md §8).
+    capabilities: Object.freeze({ disconnect: true, policyChange: 'coa', errorCauseInNak: false, quotaGigawords: true } as const),
+    accessAccept: (policy: SessionPolicy) => encodePolicy(policy, false),
+    coaRequest(session: NasSessionRef, change: SessionPolicy): PolicyEncoding {
+      const { attributes, unsupported } = encodePolicy(change, true);
+      return { attributes: [...identify(session), ...attributes], unsupported };
+    },
+    disconnectRequest: (session: NasSessionRef) => identify(session),
+  });
+}

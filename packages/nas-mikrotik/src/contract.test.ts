@@ -1,0 +1,4 @@
+import { nasVendorContract } from '@rgz/core/testing';
+import { createMikrotikVendor } from './dialect.js';
+
+nasVendorContract('mikrotik', () => createMikrotikVendor());

@@ -1,0 +1,180 @@
+/**
+ * The MikroTik RouterOS dialect (vendor 14988): how a hotspot or PPPoE server on RouterOS is told a subscriber's rate
+ * limit, data quota and timeouts in Access-Accept and CoA-Request, and how a session is named in CoA/Disconnect.
+ *
+ * Sources (see ../shared/specs/radius.md §8, §10 and captive-portal.md §2): FreeRADIUS `dictionary.mikrotik` (numbers
+ * and types), the RouterOS manual for `Mikrotik-Rate-Limit` (router's view: rx = what the router receives from the
+ * client = the subscriber's upload). Unverified against a real router [?]: the CoA matching rules on hotspot vs PPPoE
+ * and RouterOS 6 vs 7, whether a CoA that omits `*-Gigawords` keeps the previous high word (we always send it in CoA),
+ * and whether NAKs carry Error-Cause.
+ */
+
+import {
+  type NasSessionRef,
+  type NasVendor,
+  type PolicyEncoding,
+  type PolicyFeature,
+  type RadiusAttribute,
+  RadiusAttributeType,
+  type RadiusVendorDictionary,
+  type SessionPolicy,
+  splitGigawords,
+} from '@rgz/core';
+
+export const MIKROTIK_VENDOR_ID = 14_988;
+
+/** MikroTik vendor attribute numbers (FreeRADIUS `dictionary.mikrotik`). */
+export const MikrotikAttribute = {
+  RecvLimit: 1,
+  XmitLimit: 2,
+  Group: 3,
+  RateLimit: 8,
+  Realm: 9,
+  HostIp: 10,
+  RecvLimitGigawords: 14,
+  XmitLimitGigawords: 15,
+  TotalLimit: 17,
+  TotalLimitGigawords: 18,
+  AddressList: 19,
+} as const;
+
+/**
+ * The VSAs this dialect emits or reads. Recv = bytes the router receives from the client (upload), Xmit = bytes it
+ * sends to the client (download); `*-Gigawords` carry the high 32 bits of a 64-bit byte count.
+ */
+export const mikrotikDictionary: RadiusVendorDictionary = {
+  vendors: [{ id: MIKROTIK_VENDOR_ID, name: 'Mikrotik' }],
+  attributes: [
+    { name: 'Mikrotik-Recv-Limit', vendorId: MIKROTIK_VENDOR_ID, type: MikrotikAttribute.RecvLimit, dataType: 'integer' },
+    { name: 'Mikrotik-Xmit-Limit', vendorId: MIKROTIK_VENDOR_ID, type: MikrotikAttribute.XmitLimit, dataType: 'integer' },
+    { name: 'Mikrotik-Group', vendorId: MIKROTIK_VENDOR_ID, type: MikrotikAttribute.Group, dataType: 'string' },
+    { name: 'Mikrotik-Rate-Limit', vendorId: MIKROTIK_VENDOR_ID, type: MikrotikAttribute.RateLimit, dataType: 'string' },
+    { name: 'Mikrotik-Realm', vendorId: MIKROTIK_VENDOR_ID, type: MikrotikAttribute.Realm, dataType: 'string' },
+    { name: 'Mikrotik-Host-IP', vendorId: MIKROTIK_VENDOR_ID, type: MikrotikAttribute.HostIp, dataType: 'ipaddr' },
+    { name: 'Mikrotik-Recv-Limit-Gigawords', vendorId: MIKROTIK_VENDOR_ID, type: MikrotikAttribute.RecvLimitGigawords, dataType: 'integer' },
+    { name: 'Mikrotik-Xmit-Limit-Gigawords', vendorId: MIKROTIK_VENDOR_ID, type: MikrotikAttribute.XmitLimitGigawords, dataType: 'integer' },
+    { name: 'Mikrotik-Total-Limit', vendorId: MIKROTIK_VENDOR_ID, type: MikrotikAttribute.TotalLimit, dataType: 'integer' },
+    { name: 'Mikrotik-Total-Limit-Gigawords', vendorId: MIKROTIK_VENDOR_ID, type: MikrotikAttribute.TotalLimitGigawords, dataType: 'integer' },
+    { name: 'Mikrotik-Address-List', vendorId: MIKROTIK_VENDOR_ID, type: MikrotikAttribute.AddressList, dataType: 'string' },
+  ],
+};
+
+/**
+ * One rate in RouterOS notation: `M` when a whole number of Mbit/s, `k` when a whole number of kbit/s (RouterOS: k =
+ * 1000, M = 1 000 000), else plain bit/s. 0 means "unlimited" to RouterOS.
+ */
+export function formatRate(bps: number): string {
+  if (!Number.isSafeInteger(bps) || bps < 0) throw new RangeError(`rate must be a non-negative integer bit/s, got ${bps}`);
+  if (bps !== 0 && bps % 1_000_000 === 0) return `${bps / 1_000_000}M`;
+  if (bps !== 0 && bps % 1_000 === 0) return `${bps / 1_000}k`;
+  return String(bps);
+}
+
+/** `Mikrotik-Rate-Limit` value `rx/tx` in the router's view: rx = the subscriber's upload, tx = download. */
+export function rateLimitValue(rate: { upBps: number; downBps: number }): string {
+  return `${formatRate(rate.upBps)}/${formatRate(rate.downBps)}`;
+}
+
+const vsa = (name: string, type: number, value: number): RadiusAttribute => ({ name, vendorId: MIKROTIK_VENDOR_ID, type, dataType: 'integer', value });
+const std = (name: string, type: number, value: number): RadiusAttribute => ({ name, type, dataType: 'integer', value });
+
+/** Octets + Gigawords pair; the Gigawords attribute only when non-zero, unless `always` (CoA: overwrite the old one). */
+function limit(bytes: bigint, octetsName: string, octetsType: number, gigaName: string, gigaType: number, always: boolean): RadiusAttribute[] {
+  const { octets, gigawords } = splitGigawords(bytes);
+  const out = [vsa(octetsName, octetsType, octets)];
+  if (gigawords > 0 || always) out.push(vsa(gigaName, gigaType, gigawords));
+  return out;
+}
+
+function encodePolicy(policy: SessionPolicy, forCoa: boolean): PolicyEncoding {
+  const attributes: RadiusAttribute[] = [];
+  const unsupported: PolicyFeature[] = [];
+  if (policy.rateLimit) {
+    attributes.push({
+      name: 'Mikrotik-Rate-Limit',
+      vendorId: MIKROTIK_VENDOR_ID,
+      type: MikrotikAttribute.RateLimit,
+      dataType: 'string',
+      value: rateLimitValue(policy.rateLimit),
+    });
+  }
+  const quota = policy.quota;
+  if (quota?.totalBytes !== undefined) {
+    attributes.push(
+      ...limit(
+        quota.totalBytes,
+        'Mikrotik-Total-Limit',
+        MikrotikAttribute.TotalLimit,
+        'Mikrotik-Total-Limit-Gigawords',
+        MikrotikAttribute.TotalLimitGigawords,
+        forCoa,
+      ),
+    );
+  }
+  if (quota?.upBytes !== undefined) {
+    attributes.push(
+      ...limit(
+        quota.upBytes,
+        'Mikrotik-Recv-Limit',
+        MikrotikAttribute.RecvLimit,
+        'Mikrotik-Recv-Limit-Gigawords',
+        MikrotikAttribute.RecvLimitGigawords,
+        forCoa,
+      ),
+    );
+  }
+  if (quota?.downBytes !== undefined) {
+    attributes.push(
+      ...limit(
+        quota.downBytes,
+        'Mikrotik-Xmit-Limit',
+        MikrotikAttribute.XmitLimit,
+        'Mikrotik-Xmit-Limit-Gigawords',
+        MikrotikAttribute.XmitLimitGigawords,
+        forCoa,
+      ),
+    );
+  }
+  if (policy.sessionTimeoutSeconds !== undefined) attributes.push(std('Session-Timeout', RadiusAttributeType.SessionTimeout, policy.sessionTimeoutSeconds));
+  if (policy.idleTimeoutSeconds !== undefined) attributes.push(std('Idle-Timeout', RadiusAttributeType.IdleTimeout, policy.idleTimeoutSeconds));
+  if (policy.interimIntervalSeconds !== undefined) {
+    attributes.push(std('Acct-Interim-Interval', RadiusAttributeType.AcctInterimInterval, Math.max(60, policy.interimIntervalSeconds)));
+  }
+  return { attributes, unsupported };
+}
+
+/**
+ * Session identification for CoA/Disconnect: User-Name, Acct-Session-Id and, when known, Framed-IP-Address (what
+ * RouterOS is reported to match on; radius.md §8 [?]).
+ */
+function identify(session: NasSessionRef): RadiusAttribute[] {
+  const out: RadiusAttribute[] = [{ name: 'User-Name', type: RadiusAttributeType.UserName, dataType: 'string', value: session.userName }];
+  if (session.acctSessionId !== undefined) {
+    out.push({ name: 'Acct-Session-Id', type: RadiusAttributeType.AcctSessionId, dataType: 'string', value: session.acctSessionId });
+  }
+  if (session.framedIpAddress !== undefined) {
+    out.push({ name: 'Framed-IP-Address', type: RadiusAttributeType.FramedIpAddress, dataType: 'ipaddr', value: session.framedIpAddress });
+  }
+  return out;
+}
+
+export interface MikrotikVendorOptions {
+  /** Instance id (the `vendor` of a NAS row); default `mikrotik`. */
+  id?: string;
+}
+
+/** The MikroTik dialect as a `NasVendor`. */
+export function createMikrotikVendor(options: MikrotikVendorOptions = {}): NasVendor {
+  return Object.freeze({
+    id: options.id ?? 'mikrotik',
+    provider: 'mikrotik',
+    dictionary: mikrotikDictionary,
+    capabilities: Object.freeze({ disconnect: true, policyChange: 'coa', errorCauseInNak: true, quotaGigawords: true } as const),
+    accessAccept: (policy: SessionPolicy) => encodePolicy(policy, false),
+    coaRequest(session: NasSessionRef, change: SessionPolicy): PolicyEncoding {
+      const { attributes, unsupported } = encodePolicy(change, true);
+      return { attributes: [...identify(session), ...attributes], unsupported };
+    },
+    disconnectRequest: (session: NasSessionRef) => identify(session),
+  });
+}
