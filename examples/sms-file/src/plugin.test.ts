@@ -122,7 +122,7 @@ describe('sms-file start-up checks', () => {
     await mkdir(join(dir, 'sub'));
     try {
       await expect(startTestServer({ plugins: [{ plugin: smsFile, config: { id: 'file', path: pathIn(dir), senderId: 'RGZ' } }] })).rejects.toThrow(
-        new RegExp(`plugin "sms-file" failed to start: plugins\\.sms-file\\.config\\.path: cannot write .*\\(${code}: .*set another path`),
+        new RegExp(`plugins\\.sms-file\\.config\\.path: cannot write .*\\(${code}: .*set another path`),
       );
     } finally {
       await rm(dir, { recursive: true, force: true });
