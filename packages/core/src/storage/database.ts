@@ -36,6 +36,11 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     pool.on('error', () => {
       /* idle client errors surface on the next query; never crash the process */
     });
+    // A connection lost while checked out (mid-transaction) emits 'error' on the client; without a listener that
+    // kills the process. The failure still reaches the caller as the query's rejection.
+    pool.on('connect', (client) => {
+      client.on('error', () => {});
+    });
     const db = new Kysely<CoreDatabase>({ dialect: new PostgresDialect({ pool }) });
     return wrap(db, 'postgres', () => pool.totalCount - pool.idleCount, async () => {
       await db.destroy();
