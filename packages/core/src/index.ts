@@ -40,6 +40,31 @@ export {
   type SubscriptionActivated,
 } from './domain/subscriptions.js';
 export { portalClientAuthorised, type PortalClientAuthorised } from './domain/portal-events.js';
+export {
+  GENESIS_HASH,
+  SIGNATURE_CONTEXT,
+  SIGNATURE_SLOT_PLACEHOLDER,
+  SIGNATURE_SLOT_PREFIX,
+  canonicalJson,
+  chainEntryHash,
+  loadSigningKey,
+  loadVerifyKey,
+  sha256Hex,
+  signDigest,
+  signDocument,
+  signatureMessage,
+  verifyChain,
+  verifyDigest,
+  verifyDocument,
+  type ChainCheck,
+  type ChainEntry,
+  type ChainFields,
+  type DocumentCheck,
+  type SignedDocument,
+  type SigningKey,
+  type VerifyKey,
+} from './domain/signed-documents.js';
+export { applyRateOverride, parseRateOverride, RATE_OVERRIDE_TTL_SECONDS, type RateOverride, rateOverrideKey, readRateOverride, writeRateOverride } from './domain/rate-override.js';
 
 export { type Kv, kvKeys } from './kv/kv.js';
 export { createMemoryKv } from './kv/memory-kv.js';
