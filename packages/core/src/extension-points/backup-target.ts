@@ -7,7 +7,7 @@
 
 import type { Readable } from 'node:stream';
 import { RgzError } from '../errors/rgz-error.js';
-import { point } from '../plugin/tokens.js';
+import { point, token } from '../plugin/tokens.js';
 import type { CallOptions, ExtensionIdentity } from './common.js';
 
 /**
@@ -113,3 +113,11 @@ export class BackupTargetError extends RgzError {
 
 /** Extension point: backup targets, keyed by instance id. */
 export const BackupTargets = point<BackupTarget>('backup-target', (t) => t.id);
+
+/** The embedded database's own dump, bound by core only when it runs on PGlite (backups of the zero-setup default). */
+export interface EmbeddedDatabaseAccess {
+  /** PGlite's `dumpDataDir('gzip')`: the data directory as a .tar.gz, taken between two queries. */
+  dumpDataDir(): Promise<Blob>;
+}
+
+export const embeddedDatabaseAccess = token<EmbeddedDatabaseAccess>('core.embedded-database');

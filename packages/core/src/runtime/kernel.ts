@@ -33,6 +33,7 @@ import { type Database, openDatabase } from '../storage/database.js';
 import { type MigrationSet, migrateUp, migrationStatus } from '../storage/migrations.js';
 import { PgTaskQueue } from '../tasks/task-queue.js';
 import { CORE_VERSION } from '../version.js';
+import { embeddedDatabaseAccess } from '../extension-points/backup-target.js';
 import { registerCoreRoutes } from './core-routes.js';
 import { orderPlugins, type PluginInstance } from './plugin-order.js';
 import { registerProcessMetrics } from './process-metrics.js';
@@ -182,6 +183,10 @@ export async function createKernel(options: KernelOptions): Promise<Kernel> {
     return container.get<T>(t.symbol);
   };
   for (const [t, value] of options.overrides ?? []) container.bind(t.symbol).toConstantValue(value);
+  if (database.dumpDataDir && !container.isBound(embeddedDatabaseAccess.symbol)) {
+    const dump = database.dumpDataDir;
+    container.bind(embeddedDatabaseAccess.symbol).toConstantValue({ dumpDataDir: () => dump() });
+  }
 
   // 3. Setup, in dependency order.
   for (const inst of ordered) {

@@ -19,6 +19,8 @@ export interface Database {
   ping(timeoutMs?: number): Promise<boolean>;
   /** Live connections checked out of the pool (for db_connections_active). */
   activeConnections(): number;
+  /** Embedded only: PGlite's own dump of its data directory (a .tar.gz), for backups. */
+  dumpDataDir?(): Promise<Blob>;
   close(): Promise<void>;
 }
 
@@ -63,11 +65,12 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   }
   const pool = new pg.Pool(createPgConfig(pglite) as unknown as pg.PoolConfig);
   const db = new Kysely<CoreDatabase>({ dialect: new PostgresDialect({ pool }) });
-  return wrap(db, 'embedded', () => pool.totalCount - pool.idleCount, async () => {
+  const embedded = wrap(db, 'embedded', () => pool.totalCount - pool.idleCount, async () => {
     await db.destroy();
     await pglite.close();
     unlock();
   });
+  return { ...embedded, dumpDataDir: () => pglite.dumpDataDir('gzip') };
 }
 
 /**
