@@ -4,11 +4,13 @@
  * split, plan activation (with the NAS policy-change task in the same transaction), refunds, and the daily
  * reconciliation. Routes, config, tables, the rounding rule and the CSV format: README.md.
  */
-import { ConfigError, definePlugin, defineTask, IncidentSinks, PaymentProviders } from '@rgz/core';
+import { ConfigError, definePlugin, defineTask, IncidentSinks, ledgerReader, ledgerWriter, PaymentProviders } from '@rgz/core';
 import { deliverAlert } from './alerts.js';
 import { configSchema } from './config.js';
 import { type BillingAlert, type BillingContext, createBillingMetrics, type VerifyPayload } from './context.js';
 import { verifyTransaction } from './ingress.js';
+import { createLedgerWriter } from './ledger.js';
+import { createLedgerReader } from './ledger-reader.js';
 import { billingMigrations } from './migrations.js';
 import { dayBefore, runReconciliation } from './reconciliation.js';
 import { checkPendingRefund } from './refunds.js';
@@ -17,7 +19,8 @@ import { registerRoutes } from './routes.js';
 export { type BillingConfig, configSchema } from './config.js';
 export { type BillingAlert, billingAlert, type PaymentCredited, type PaymentRefunded, paymentCredited, paymentRefunded } from './context.js';
 export { parseCsv, toCsv } from './csv.js';
-export { accounts, paymentLines, resellerAccounts, unbalancedPostings } from './ledger.js';
+export { accounts, paymentLines, postVoucherSale, resellerAccounts, unbalancedPostings, voucherSaleLines } from './ledger.js';
+export { createLedgerReader } from './ledger-reader.js';
 export { newOrderReference, ORDER_REFERENCE, REFERENCE_ALPHABET } from './orders.js';
 export { dayBefore, MISMATCH_KINDS, parseTimestamp, type RunSummary } from './reconciliation.js';
 export type { BillingDatabase, BillingTables } from './schema.js';
@@ -29,6 +32,7 @@ export default definePlugin({
   core: '^0.1.0',
   description: 'Plans on sale, orders, payment webhooks, the double-entry ledger with revenue split, plan activation and daily reconciliation',
   config: configSchema,
+  provides: [ledgerReader, ledgerWriter],
 
   setup(ctx) {
     const db = ctx.db as unknown as BillingContext['db'];
@@ -53,6 +57,9 @@ export default definePlugin({
     };
 
     ctx.migrations(billingMigrations);
+    ctx.provide(ledgerReader, createLedgerReader(db));
+    // Other flows that take money (prepaid vouchers) post through this, in their own transaction.
+    ctx.provide(ledgerWriter, createLedgerWriter(`/api/${ctx.name}/orders`));
     ctx.resellerOwned({ table: 'billing_orders' });
     ctx.resellerOwned({ table: 'billing_payments' });
     ctx.resellerOwned({ table: 'billing_postings' });

@@ -203,4 +203,24 @@ export const billingMigrations: Record<string, Migration> = {
       await sql`create index billing_reconciliation_items_run_idx on billing_reconciliation_items (run_id, kind)`.execute(db);
     },
   },
+
+  /**
+   * Voucher sales (a prepaid voucher redeemed, posted by the vouchers plugin through core's `ledgerWriter`): a posting
+   * names either a payment (payment, refund) or a voucher (voucher_sale), never both; one voucher_sale per voucher.
+   * Row triggers do not fire on DDL, so the append-only ledger keeps its rows as they are.
+   */
+  billing_0004_voucher_sales: {
+    async up(db: Kysely<any>) {
+      await sql`alter table billing_postings drop constraint billing_postings_kind_check`.execute(db);
+      await sql`alter table billing_postings alter column payment_id drop not null`.execute(db);
+      await sql`alter table billing_postings add column voucher_id uuid`.execute(db);
+      await sql`alter table billing_postings add constraint billing_postings_kind_check
+        check (kind in ('payment','refund','voucher_sale'))`.execute(db);
+      await sql`alter table billing_postings add constraint billing_postings_subject_check
+        check ((kind = 'voucher_sale') = (voucher_id is not null) and (kind = 'voucher_sale') = (payment_id is null))`.execute(db);
+      await sql`alter table billing_postings add constraint billing_postings_kind_voucher_id_key unique (kind, voucher_id)`.execute(db);
+      await sql`alter table billing_ledger_entries add column voucher_id uuid`.execute(db);
+      await sql`create index billing_ledger_voucher_idx on billing_ledger_entries (voucher_id) where voucher_id is not null`.execute(db);
+    },
+  },
 };

@@ -108,11 +108,12 @@ const LedgerLineSchema = z
   .object({
     id: z.number().int(),
     posting_id: z.string(),
-    posting_kind: z.enum(['payment', 'refund']),
+    posting_kind: z.enum(['payment', 'refund', 'voucher_sale']),
     account: z.string(),
     debit_fcfa: z.number().int(),
     credit_fcfa: z.number().int(),
     payment_id: z.string().nullable(),
+    voucher_id: z.string().nullable().openapi({ description: 'The redeemed voucher of a voucher_sale posting' }),
     reseller_id: z.string().nullable(),
     provider: z.string().nullable(),
     created_at: z.string(),
@@ -707,7 +708,19 @@ export function registerRoutes(ctx: BillingContext, r: PluginRouter, hooks: read
     db
       .selectFrom('billing_ledger_entries as e')
       .innerJoin('billing_postings as p', 'p.id', 'e.posting_id')
-      .select(['e.id', 'e.posting_id', 'p.kind', 'e.account', 'e.debit_fcfa', 'e.credit_fcfa', 'e.payment_id', 'e.reseller_id', 'e.provider', 'e.created_at']);
+      .select([
+        'e.id',
+        'e.posting_id',
+        'p.kind',
+        'e.account',
+        'e.debit_fcfa',
+        'e.credit_fcfa',
+        'e.payment_id',
+        'e.voucher_id',
+        'e.reseller_id',
+        'e.provider',
+        'e.created_at',
+      ]);
   type LedgerRow = Awaited<ReturnType<ReturnType<typeof ledgerQuery>['execute']>>[number];
   const ledgerView = (l: LedgerRow): z.infer<typeof LedgerLineSchema> => ({
     id: Number(l.id),
@@ -717,6 +730,7 @@ export function registerRoutes(ctx: BillingContext, r: PluginRouter, hooks: read
     debit_fcfa: toSafeNumber(l.debit_fcfa),
     credit_fcfa: toSafeNumber(l.credit_fcfa),
     payment_id: l.payment_id,
+    voucher_id: l.voucher_id,
     reseller_id: l.reseller_id,
     provider: l.provider,
     created_at: iso(l.created_at) as string,
@@ -733,6 +747,7 @@ export function registerRoutes(ctx: BillingContext, r: PluginRouter, hooks: read
         query: z.object({
           account: z.string().max(200).optional().openapi({ example: 'revenue:rgz' }),
           payment_id: z.string().uuid().optional(),
+          voucher_id: z.string().uuid().optional(),
           limit: z.coerce.number().int().min(1).max(1000).default(200),
           offset: z.coerce.number().int().min(0).default(0),
         }),
@@ -765,6 +780,10 @@ export function registerRoutes(ctx: BillingContext, r: PluginRouter, hooks: read
       if (q.payment_id) {
         lines = lines.where('e.payment_id', '=', q.payment_id);
         totals = totals.where('e.payment_id', '=', q.payment_id);
+      }
+      if (q.voucher_id) {
+        lines = lines.where('e.voucher_id', '=', q.voucher_id);
+        totals = totals.where('e.voucher_id', '=', q.voucher_id);
       }
       const [rows, t] = [await lines.orderBy('e.id').limit(q.limit).offset(q.offset).execute(), await totals.executeTakeFirstOrThrow()];
       const d = BigInt(t.d);

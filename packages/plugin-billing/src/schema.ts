@@ -104,12 +104,16 @@ export interface PaymentUpdate {
   updated_at?: Date;
 }
 
-export type PostingKind = 'payment' | 'refund';
+/** `voucher_sale`: a prepaid voucher redeemed (posted by the vouchers plugin through core's `ledgerWriter`). */
+export type PostingKind = 'payment' | 'refund' | 'voucher_sale';
 
 export interface PostingsTable {
   id: Generated<string>;
   kind: PostingKind;
-  payment_id: string;
+  /** The payment of a `payment` or `refund` posting; null for a voucher sale. */
+  payment_id: string | null;
+  /** The voucher of a `voucher_sale` posting (`vouchers_vouchers.id`; no foreign key: another plugin's table). */
+  voucher_id: ColumnType<string | null, string | null | undefined, string | null>;
   reseller_id: string | null;
   memo: string | null;
   created_at: GeneratedTimestamp;
@@ -123,6 +127,7 @@ export interface LedgerEntriesTable {
   reseller_id: string | null;
   provider: string | null;
   payment_id: string | null;
+  voucher_id: ColumnType<string | null, string | null | undefined, string | null>;
   debit_fcfa: Amount;
   credit_fcfa: Amount;
   created_at: GeneratedTimestamp;

@@ -13,18 +13,21 @@ import {
   defineRoute,
   defineTask,
   httpErrors,
+  ledgerWriter,
   nasDirectory,
+  PaymentProviders,
   type PluginRouter,
+  plansOnSale,
   portalClientAuthorised,
+  quotaWindowStart,
   RgzError,
   SmsFailoverError,
   type SmsSender,
   SmsSenders,
   sendWithFailover,
-  z,
-  plansOnSale,
-  quotaWindowStart,
   usageSource,
+  voucherRedeemer,
+  z,
 } from '@rgz/core';
 import { configSchema, type PortalConfig } from './config.js';
 import { fill, type Lang, messages } from './i18n.js';
@@ -544,11 +547,30 @@ export default definePlugin({
       const resellerId = await resolveReseller(c.get('db'), ctx.lookup(nasDirectory), { nasId: params.nasid || params.identity, slug: params.reseller });
       const plans = (await plansOnSale(c.get('db'), resellerId)).map(planView);
       const nonce = randomBytes(16).toString('base64');
-      const html = renderPage({ lang, brand: config.brand, params, plans, codeFor: shown?.ok ? { e164: shown.e164, display: shown.display } : null, nonce });
+      // Plans can be bought here when billing (the ledger's owner) and at least one payment provider are loaded; the
+      // providers' walled-garden hosts (widget script, its iframe, its API) are then allowed by the CSP, nothing else.
+      const ledger = ctx.lookup(ledgerWriter);
+      const providers = ledger ? [...ctx.collect(PaymentProviders).values()] : [];
+      const buy = ledger && providers.length ? ledger.ordersPath : null;
+      const hosts = [...new Set(providers.flatMap((p) => p.capabilities.walledGardenHosts))]
+        .filter((h) => /^[a-z0-9.-]+$/i.test(h))
+        .map((h) => ` https://${h}`)
+        .join('');
+      const redeem = ctx.lookup(voucherRedeemer)?.redeemPath ?? null;
+      const html = renderPage({
+        lang,
+        brand: config.brand,
+        params,
+        plans,
+        codeFor: shown?.ok ? { e164: shown.e164, display: shown.display } : null,
+        nonce,
+        buy,
+        redeem,
+      });
       return c.body(html, 200, {
         'content-type': 'text/html; charset=utf-8',
         'cache-control': 'no-store',
-        'content-security-policy': `default-src 'none'; script-src 'nonce-${nonce}'; style-src 'nonce-${nonce}'; connect-src 'self'; img-src 'self' data:; form-action 'self' http: https:; base-uri 'none'; frame-ancestors 'none'`,
+        'content-security-policy': `default-src 'none'; script-src 'nonce-${nonce}'${hosts}; style-src 'nonce-${nonce}'${hosts}; connect-src 'self'${hosts}; img-src 'self' data:${hosts}; frame-src${hosts || " 'none'"}; form-action 'self' http: https:; base-uri 'none'; frame-ancestors 'none'`,
         'referrer-policy': 'no-referrer',
         'x-content-type-options': 'nosniff',
         'x-frame-options': 'DENY',

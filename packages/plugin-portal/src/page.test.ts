@@ -1,6 +1,7 @@
 /**
  * The portal page as the server renders it (no browser: browser.test.ts drives it in Chromium).
  */
+import { definePlugin, ledgerWriter, type PaymentProvider, PaymentProviders, voucherRedeemer } from '@rgz/core';
 import { startTestServer, type TestServer } from '@rgz/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import portal from './index.js';
@@ -79,6 +80,9 @@ describe('portal page', () => {
     expect(html).toContain('1\u202f000 FCFA');
     expect(html.match(/<button type="button" disabled aria-describedby="pay-note">Acheter<\/button>/g)).toHaveLength(4);
     expect(html).toContain('Le paiement Mobile Money sur cette page n’est pas encore disponible');
+    // No voucher plugin: no prepaid-code field, no buy state.
+    expect(html).not.toContain('id="s-v"');
+    expect(state(html)).toMatchObject({ buy: null, redeem: null });
   });
 
   it('keeps the CoovaChilli parameters (and only NAS parameters) through the flow', async () => {
@@ -155,5 +159,89 @@ describe('portal page', () => {
     expect(html).not.toContain('javascript:alert');
     expect(html).not.toContain('</script><script>alert(1)');
     expect(state(html).nas.mac).toBe('</script><script>alert(1)</script>');
+  });
+});
+
+/**
+ * What the page offers depends on what is loaded: the buy buttons need core's `ledgerWriter` (billing) AND a payment
+ * provider; the "Code prépayé" field needs `voucherRedeemer` (vouchers). Both are bound here as stand-ins.
+ */
+describe('portal page with billing and vouchers bound', () => {
+  let server: TestServer;
+  const provider = {
+    id: 'payer',
+    provider: 'fake',
+    capabilities: {
+      checkoutKinds: ['client_widget'],
+      canList: false,
+      refunds: 'none',
+      currencies: ['XOF'],
+      walledGardenHosts: ['cdn.pay.example', 'widget.pay.example'],
+    },
+  } as unknown as PaymentProvider;
+  const writer = { ordersPath: '/api/billing/orders', postVoucherSale: async () => null };
+  const redeemer = { redeemPath: '/api/vouchers/redeem', redeem: async () => Promise.reject(new Error('unused')) };
+
+  const start = async (withProvider: boolean) =>
+    startTestServer({
+      plugins: [
+        { plugin: portal, config: { secret: SECRET } },
+        definePlugin({
+          name: 'stand-ins',
+          version: '0.0.0',
+          core: '*',
+          setup(ctx) {
+            if (withProvider) ctx.contribute(PaymentProviders, provider);
+          },
+        }),
+      ],
+      overrides: [
+        [ledgerWriter, writer],
+        [voucherRedeemer, redeemer],
+      ],
+    });
+  beforeAll(async () => {
+    server = await start(true);
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('enables "Acheter" per plan, says how to pay, and lets exactly the providers’ hosts through the CSP', async () => {
+    const res = await server.request('/portal/');
+    const html = await res.text();
+    expect(html.match(/<button type="button" data-plan="(DAY10MB|DAY100MB|MONTH1GB|MONTH5GB)">Acheter<\/button>/g)).toHaveLength(4);
+    expect(html).toContain('Paiement par Mobile Money');
+    expect(html).not.toContain('pas encore disponible');
+    const s = JSON.parse(/<script id="st" type="application\/json">(.*?)<\/script>/s.exec(html)?.[1] ?? 'null');
+    expect(s.buy).toBe('/api/billing/orders');
+    expect(s.t.paid).toBe('Paiement reçu : forfait {name} activé.');
+    const csp = res.headers.get('content-security-policy') as string;
+    expect(csp).toMatch(/script-src 'nonce-[^']+' https:\/\/cdn\.pay\.example https:\/\/widget\.pay\.example;/);
+    expect(csp).toContain("connect-src 'self' https://cdn.pay.example https://widget.pay.example;");
+    expect(csp).toContain('frame-src https://cdn.pay.example https://widget.pay.example;');
+    expect(Buffer.byteLength(html)).toBeLessThan(16 * 1024);
+  });
+
+  it('shows the prepaid-code field (hidden until login), prefilled from ?voucher= and escaped', async () => {
+    const html = await (await server.request('/portal/?voucher=k7m2q-9xr4t')).text();
+    expect(html).toMatch(/<section id="s-v" hidden><form id="f-v" novalidate><label for="voucher">Code prépayé<\/label><input id="voucher"/);
+    expect(html).toContain('value="k7m2q-9xr4t"');
+    const s = JSON.parse(/<script id="st" type="application\/json">(.*?)<\/script>/s.exec(html)?.[1] ?? 'null');
+    expect(s.redeem).toBe('/api/vouchers/redeem');
+    expect(new URLSearchParams(s.carry).get('voucher')).toBe('k7m2q-9xr4t');
+    const hostile = await (await server.request(`/portal/?voucher=${encodeURIComponent('"><script>alert(1)</script>')}`)).text();
+    expect(hostile).toContain('value="scriptalert1script"');
+  });
+
+  it('billing without a payment provider: the buttons stay disabled with the old note', async () => {
+    const other = await start(false);
+    try {
+      const html = await (await other.request('/portal/')).text();
+      expect(html.match(/<button type="button" disabled aria-describedby="pay-note">Acheter<\/button>/g)).toHaveLength(4);
+      expect(html).toContain('pas encore disponible');
+    } finally {
+      await other.close();
+    }
   });
 });

@@ -8,6 +8,8 @@ export * from './common.js';
 export * from './cpe-profile.js';
 export * from './incident-sink.js';
 export * from './inventory.js';
+export * from './ledger.js';
+export * from './ledger-reader.js';
 export * from './log-parser.js';
 export * from './nas-client.js';
 export * from './nas-vendor.js';
