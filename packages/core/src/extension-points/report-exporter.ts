@@ -49,6 +49,8 @@ export interface AccessPointFigures {
   /** Registration number at the regulator, if any. */
   readonly registrationId?: string;
   readonly location?: { readonly latitude: number; readonly longitude: number; readonly address?: string };
+  /** The site (tower, rooftop) the AP belongs to, when the inventory knows it. */
+  readonly site?: { readonly id: string; readonly name: string };
   readonly sessions: number;
   readonly distinctSubscribers: number;
   /** Bytes in the subscriber's view: up = subscriber → Internet. */
@@ -67,6 +69,8 @@ export interface RevenueFigures {
   readonly providerFees: Money;
   readonly byMethod: readonly { readonly method: string; readonly amount: Money; readonly count: number }[];
   readonly byPlan: readonly { readonly plan: string; readonly amount: Money; readonly count: number }[];
+  /** Gross per reseller (`resellerId` null: sales without a reseller), when the source knows it. Sorted by reseller name. */
+  readonly byReseller?: readonly { readonly resellerId: string | null; readonly reseller: string; readonly amount: Money; readonly count: number }[];
 }
 
 /** An incident that was open during the period. */
