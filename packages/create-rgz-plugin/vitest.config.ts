@@ -2,5 +2,6 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   resolve: { conditions: ['development'] },
-  test: { testTimeout: 30_000, hookTimeout: 60_000, pool: 'forks' },
+  // templates/ holds the scaffold's own tests, which run only inside a generated package (generate.test.ts).
+  test: { include: ['src/**/*.test.ts'], testTimeout: 30_000, hookTimeout: 60_000, pool: 'forks' },
 });
