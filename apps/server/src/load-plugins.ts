@@ -8,7 +8,23 @@ import { pathToFileURL } from 'node:url';
 import { isPlugin, type PluginLoad, RgzError, type ServerConfig } from '@rgz/core';
 
 export async function loadPlugins(config: ServerConfig, baseDir: string): Promise<PluginLoad[]> {
-  const require = createRequire(join(baseDir, 'noop.js'));
+  // Plugins are looked up next to the config first (an integrator's project), then where @rgz/server itself is
+  // installed (an operator's /opt/rgz with the config in /etc/rgz).
+  const fromConfig = createRequire(join(baseDir, 'noop.js'));
+  const fromServer = createRequire(import.meta.url);
+  const require = {
+    resolve(id: string): string {
+      try {
+        return fromConfig.resolve(id);
+      } catch (err) {
+        try {
+          return fromServer.resolve(id);
+        } catch {
+          throw err;
+        }
+      }
+    },
+  };
   const loads: PluginLoad[] = [];
   for (const [index, entry] of config.plugins.entries()) {
     if (!entry.enabled) continue;
