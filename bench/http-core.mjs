@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureDebian, fmt, rssMb, startProcess, wrk } from './lib.mjs';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '50' }, 'no-build': { type: 'boolean' } } });
+const { values } = parseArgs({
+  options: { seconds: { type: 'string', default: '10' }, connections: { type: 'string', default: '50' }, 'no-build': { type: 'boolean' } },
+});
 const seconds = Number(values.seconds);
 const connections = Number(values.connections);
 const root = new URL('..', import.meta.url).pathname;
@@ -18,7 +20,11 @@ const bin = join(root, 'apps/server/dist/bin/rgz.js');
 ensureDebian('wrk', 'wrk');
 
 if (!values['no-build']) {
-  const b = spawnSync('npx', ['turbo', 'run', 'build', '--filter=@rgz/server...', '--output-logs=errors-only'], { cwd: root, stdio: 'inherit', env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' } });
+  const b = spawnSync('npx', ['turbo', 'run', 'build', '--filter=@rgz/server...', '--output-logs=errors-only'], {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' },
+  });
   if (b.status !== 0) process.exit(1);
 }
 
@@ -29,13 +35,18 @@ async function measureRgz(backend) {
   let dbName;
   if (backend === 'real') {
     dbName = `rgz_bench_${process.pid}`;
-    spawnSync('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-d', 'test', '-c', `drop database if exists ${dbName}`, '-c', `create database ${dbName}`], { stdio: 'ignore' });
+    spawnSync('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-d', 'test', '-c', `drop database if exists ${dbName}`, '-c', `create database ${dbName}`], {
+      stdio: 'ignore',
+    });
     Object.assign(env, { DATABASE_URL: `postgres://postgres@127.0.0.1:5432/${dbName}`, REDIS_URL: 'redis://127.0.0.1:6379', RGZ_REDIS__KEY_PREFIX: 'bench:' });
   }
   const admin = spawnSync(process.execPath, [bin, 'admin', 'create', '--name', 'bench'], { cwd: dir, env: { ...process.env, ...env }, encoding: 'utf8' });
   const token = admin.stdout.trim().split('\n').pop();
   if (!token?.startsWith('rgz_noc_')) throw new Error(`admin create failed: ${admin.stderr}`);
-  const server = await startProcess(process.execPath, [bin, 'start'], { env: { ...env, RGZ_CONFIG: join(dir, 'rgz.config.yaml') }, readyPattern: /RGZ listening on port (\d+)/ });
+  const server = await startProcess(process.execPath, [bin, 'start'], {
+    env: { ...env, RGZ_CONFIG: join(dir, 'rgz.config.yaml') },
+    readyPattern: /RGZ listening on port (\d+)/,
+  });
   const port = Number(server.match[1]);
   await new Promise((r) => setTimeout(r, 5000));
   const idleRss = rssMb(server.proc.pid);
@@ -46,12 +57,16 @@ async function measureRgz(backend) {
   const loadedRss = rssMb(server.proc.pid);
   server.proc.kill('SIGTERM');
   await new Promise((r) => server.proc.once('exit', r));
-  if (dbName) spawnSync('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-d', 'test', '-c', `drop database if exists ${dbName} with (force)`], { stdio: 'ignore' });
+  if (dbName)
+    spawnSync('psql', ['-h', '127.0.0.1', '-U', 'postgres', '-d', 'test', '-c', `drop database if exists ${dbName} with (force)`], { stdio: 'ignore' });
   return { ...result, idleRss, loadedRss };
 }
 
 async function measurePeer() {
-  const peer = await startProcess(process.execPath, [join(root, 'bench/peer-bare-hono.mjs')], { env: { TOKEN: 'bench' }, readyPattern: /PEER listening on port (\d+)/ });
+  const peer = await startProcess(process.execPath, [join(root, 'bench/peer-bare-hono.mjs')], {
+    env: { TOKEN: 'bench' },
+    readyPattern: /PEER listening on port (\d+)/,
+  });
   const url = `http://127.0.0.1:${peer.match[1]}/api/core/whoami`;
   await new Promise((r) => setTimeout(r, 2000));
   const idleRss = rssMb(peer.proc.pid);
@@ -73,6 +88,10 @@ const rows = [
 console.log(`\nGET /api/core/whoami with a bearer token; wrk -t1 -c${connections} -d${seconds}s on the same 2-core machine\n`);
 console.log('| server | req/s | p50 ms | p99 ms | errors | RSS idle MB | ratio vs peer |');
 console.log('|---|---|---|---|---|---|---|');
-for (const [name, r] of rows) console.log(`| ${name} | ${fmt(r.rps, 0)} | ${fmt(r.p50Ms, 2)} | ${fmt(r.p99Ms, 2)} | ${r.errors} | ${fmt(r.idleRss, 0)} | ${fmt(r.rps / peer.rps, 2)} |`);
+for (const [name, r] of rows)
+  console.log(`| ${name} | ${fmt(r.rps, 0)} | ${fmt(r.p50Ms, 2)} | ${fmt(r.p99Ms, 2)} | ${r.errors} | ${fmt(r.idleRss, 0)} | ${fmt(r.rps / peer.rps, 2)} |`);
 mkdirSync(join(root, 'bench/out'), { recursive: true });
-writeFileSync(join(root, 'bench/out/http-core.json'), JSON.stringify({ at: new Date().toISOString(), seconds, connections, peer, embedded, real }, (k, v) => (k === 'raw' ? undefined : v), 2));
+writeFileSync(
+  join(root, 'bench/out/http-core.json'),
+  JSON.stringify({ at: new Date().toISOString(), seconds, connections, peer, embedded, real }, (k, v) => (k === 'raw' ? undefined : v), 2),
+);

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Scaffolds an empty workspace package with the repo's conventions:
 //   node scripts/new-package.mjs <folder under packages/> <npm name> "<description>"
-// (the integrator-facing scaffold with an extension point's contract suite is `rgz plugin new`, see docs).
+// (for the repo's own packages; integrators start from examples/sms-file and docs/writing-a-plugin.md).
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -40,7 +40,10 @@ writeFileSync(
   join(dir, 'tsconfig.json'),
   `${JSON.stringify({ extends: '../../tsconfig.base.json', compilerOptions: { rootDir: 'src', outDir: 'dist', types: ['node'] }, include: ['src'] }, null, 2)}\n`,
 );
-writeFileSync(join(dir, 'tsconfig.build.json'), `${JSON.stringify({ extends: './tsconfig.json', exclude: ['src/**/*.test.ts', 'src/**/*.test.tsx', 'src/test-support/**'] }, null, 2)}\n`);
+writeFileSync(
+  join(dir, 'tsconfig.build.json'),
+  `${JSON.stringify({ extends: './tsconfig.json', exclude: ['src/**/*.test.ts', 'src/**/*.test.tsx', 'src/test-support/**'] }, null, 2)}\n`,
+);
 writeFileSync(
   join(dir, 'vitest.config.ts'),
   `import { defineConfig } from 'vitest/config';\n\nexport default defineConfig({\n  resolve: { conditions: ['development'] },\n  test: { testTimeout: 30_000, hookTimeout: 60_000, pool: 'forks' },\n});\n`,

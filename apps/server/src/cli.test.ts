@@ -35,7 +35,10 @@ describe('rgz CLI', () => {
   });
 
   it('start exits when migrations cannot run (the database refuses), closing what it opened', () => {
-    const r = rgz(['start'], 'http:\n  port: 0\n', { DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/rgz_no_such_database', REDIS_URL: 'redis://127.0.0.1:6379' });
+    const r = rgz(['start'], 'http:\n  port: 0\n', {
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/rgz_no_such_database',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+    });
     expect(r.error).toBeUndefined();
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('rgz_no_such_database');

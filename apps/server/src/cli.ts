@@ -60,10 +60,18 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
         throw err;
       }
       // Announced whatever the log level: operators and supervisors wait for this line.
-      kernel.log.child({}, { level: 'info' }).info(
-        { port, config: used ?? '(none: defaults)', database: kernel.database.kind, kv: kernel.kv.kind, plugins: kernel.plugins.map((p) => `${p.name}@${p.version}`) },
-        `RGZ listening on port ${port}`,
-      );
+      kernel.log
+        .child({}, { level: 'info' })
+        .info(
+          {
+            port,
+            config: used ?? '(none: defaults)',
+            database: kernel.database.kind,
+            kv: kernel.kv.kind,
+            plugins: kernel.plugins.map((p) => `${p.name}@${p.version}`),
+          },
+          `RGZ listening on port ${port}`,
+        );
       await new Promise<void>((resolve) => {
         const onSignal = (signal: string) => {
           kernel.log.info({ signal }, 'shutting down: finishing in-flight requests, jobs and tasks');
@@ -77,7 +85,8 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
     case 'migrate': {
       await withKernel(async (k) => {
         if ((sub ?? 'up') === 'status') {
-          for (const m of await k.migrationStatus()) out(`${m.appliedAt ? 'applied ' : 'pending '} ${m.name}${m.appliedAt ? `  ${m.appliedAt.toISOString()}` : ''}`);
+          for (const m of await k.migrationStatus())
+            out(`${m.appliedAt ? 'applied ' : 'pending '} ${m.name}${m.appliedAt ? `  ${m.appliedAt.toISOString()}` : ''}`);
         } else if (sub === undefined || sub === 'up') {
           const applied = await k.migrate();
           out(applied.length ? applied.map((n) => `applied ${n}`).join('\n') : 'nothing to apply');
@@ -106,7 +115,9 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
         await k.start({ worker: false, scheduler: false, serve: false });
         if (sub === 'list' || sub === undefined) {
           for (const j of await k.scheduler.info()) {
-            out(`${j.id}  ${j.cron} (${j.timezone}, ${j.scope})  next ${j.nextRun?.toISOString() ?? '-'}  last ${j.lastRun ? `${j.lastRun.status} ${j.lastRun.startedAt.toISOString()}` : '-'}`);
+            out(
+              `${j.id}  ${j.cron} (${j.timezone}, ${j.scope})  next ${j.nextRun?.toISOString() ?? '-'}  last ${j.lastRun ? `${j.lastRun.status} ${j.lastRun.startedAt.toISOString()}` : '-'}`,
+            );
           }
         } else if (sub === 'run') {
           if (!arg) throw new RgzError('usage', 'name the job: `rgz jobs run <id>` (see `rgz jobs list`)');
@@ -125,7 +136,16 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
         const issued = await k.tokens.issue({ role: 'noc', name });
         await k.db
           .insertInto('audit_log')
-          .values({ actor_role: 'system', actor_id: null, action: 'token.issue', target_type: 'token', target_id: issued.id, reseller_id: null, details: JSON.stringify({ role: 'noc', name, via: 'cli' }), request_id: null })
+          .values({
+            actor_role: 'system',
+            actor_id: null,
+            action: 'token.issue',
+            target_type: 'token',
+            target_id: issued.id,
+            reseller_id: null,
+            details: JSON.stringify({ role: 'noc', name, via: 'cli' }),
+            request_id: null,
+          })
           .execute();
         out(issued.token);
       });

@@ -60,21 +60,25 @@ describe('deployment files', () => {
   it('the container config passes rgz config check with every plugin it names', async () => {
     const tdb = await createTestDatabase('real');
     try {
-      const r = spawnSync(process.execPath, ['--conditions=development', '--import', TSX_LOADER, RGZ_BIN, 'config', 'check', '-c', deploy('docker/rgz.config.yaml')], {
-        encoding: 'utf8',
-        timeout: 90_000,
-        env: {
-          ...process.env,
-          DATABASE_URL: tdb.url as string,
-          PORTAL_SECRET: 'x'.repeat(48),
-          LETEXTO_API_KEY: 'letexto-key',
-          KKIAPAY_PUBLIC_KEY: 'pk',
-          KKIAPAY_PRIVATE_KEY: 'tpk',
-          KKIAPAY_SECRET: 'kkiapay-secret-0123456789',
-          PORTAL_IPV4: '192.0.2.1',
-          UPSTREAM_DNS: '192.0.2.53',
+      const r = spawnSync(
+        process.execPath,
+        ['--conditions=development', '--import', TSX_LOADER, RGZ_BIN, 'config', 'check', '-c', deploy('docker/rgz.config.yaml')],
+        {
+          encoding: 'utf8',
+          timeout: 90_000,
+          env: {
+            ...process.env,
+            DATABASE_URL: tdb.url as string,
+            PORTAL_SECRET: 'x'.repeat(48),
+            LETEXTO_API_KEY: 'letexto-key',
+            KKIAPAY_PUBLIC_KEY: 'pk',
+            KKIAPAY_PRIVATE_KEY: 'tpk',
+            KKIAPAY_SECRET: 'kkiapay-secret-0123456789',
+            PORTAL_IPV4: '192.0.2.1',
+            UPSTREAM_DNS: '192.0.2.53',
+          },
         },
-      });
+      );
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
       expect(r.stdout).toContain('config OK');

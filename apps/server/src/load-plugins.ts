@@ -44,9 +44,15 @@ export async function loadPlugins(config: ServerConfig, baseDir: string): Promis
           installed = false;
         }
         if (installed) {
-          throw new RgzError('plugin_not_built', `${where}: package "${entry.package}" is installed but its entry point cannot be loaded (${(err as Error).message}); if it is a workspace package, build it (npm run build)`);
+          throw new RgzError(
+            'plugin_not_built',
+            `${where}: package "${entry.package}" is installed but its entry point cannot be loaded (${(err as Error).message}); if it is a workspace package, build it (npm run build)`,
+          );
         }
-        throw new RgzError('plugin_not_installed', `${where}: package "${entry.package}" is not installed next to the config; run \`npm install ${entry.package}\``);
+        throw new RgzError(
+          'plugin_not_installed',
+          `${where}: package "${entry.package}" is not installed next to the config; run \`npm install ${entry.package}\``,
+        );
       }
     }
     let mod: { default?: unknown };

@@ -79,7 +79,10 @@ describe('three replicas on one PostgreSQL + Redis', () => {
       'all tasks done',
     );
     await new Promise((r) => setTimeout(r, 500));
-    const perKey = await sql<{ key: string; n: number }>`select key, count(*)::int as n from replica_task_runs where phase = 'done' and key like 'k%' group by key`.execute(db());
+    const perKey = await sql<{
+      key: string;
+      n: number;
+    }>`select key, count(*)::int as n from replica_task_runs where phase = 'done' and key like 'k%' group by key`.execute(db());
     expect(perKey.rows).toHaveLength(keys.length);
     expect(perKey.rows.every((r) => r.n === 1)).toBe(true);
   });
@@ -106,7 +109,12 @@ describe('three replicas on one PostgreSQL + Redis', () => {
       'task finished elsewhere',
     );
     expect(done.node).not.toBe(started.node);
-    const task = await db().selectFrom('core_tasks').select(['status', 'attempts']).where('name', '=', 'replica.work').where(sql`payload->>'key'`, '=', 'crash-me').executeTakeFirstOrThrow();
+    const task = await db()
+      .selectFrom('core_tasks')
+      .select(['status', 'attempts'])
+      .where('name', '=', 'replica.work')
+      .where(sql`payload->>'key'`, '=', 'crash-me')
+      .executeTakeFirstOrThrow();
     expect(task.status).toBe('done');
     expect(task.attempts).toBe(2);
     replicas = replicas.filter((r) => r !== victim);

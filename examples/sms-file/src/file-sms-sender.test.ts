@@ -26,7 +26,14 @@ describe('FileSmsSender', () => {
     await sender.send({ to: '+2290197000002', text: 'ligne\nsuivante', correlationId: 'c2', senderId: 'WIFI' });
     const written = await lines();
     expect(written).toHaveLength(2);
-    expect(written[0]).toMatchObject({ sender: 'file', to: '+2290197000001', text: 'Code RGZ : 111111', senderId: 'RGZ', correlationId: 'c1', providerMessageId: first.providerMessageId });
+    expect(written[0]).toMatchObject({
+      sender: 'file',
+      to: '+2290197000001',
+      text: 'Code RGZ : 111111',
+      senderId: 'RGZ',
+      correlationId: 'c1',
+      providerMessageId: first.providerMessageId,
+    });
     expect(written[1]).toMatchObject({ text: 'ligne\nsuivante', senderId: 'WIFI' });
     expect(Number.isNaN(Date.parse(written[0]?.at ?? ''))).toBe(false);
   });
@@ -95,7 +102,8 @@ describe('readLastMessages', () => {
   });
 
   it('reads only the tail of a large file', async () => {
-    const record = (i: number) => JSON.stringify({ at: '', sender: 'file', providerMessageId: `p${i}`, correlationId: `${i}`, to: '+2290197000001', senderId: 'RGZ', text: `m${i}` });
+    const record = (i: number) =>
+      JSON.stringify({ at: '', sender: 'file', providerMessageId: `p${i}`, correlationId: `${i}`, to: '+2290197000001', senderId: 'RGZ', text: `m${i}` });
     await writeFile(path, Array.from({ length: 1000 }, (_, i) => `${record(i)}\n`).join(''));
     const got = await readLastMessages(path, { limit: 1000, maxBytes: 2000 });
     expect(got.length).toBeGreaterThan(5);

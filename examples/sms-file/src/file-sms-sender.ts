@@ -131,7 +131,14 @@ export class FileSmsSender implements SmsSender {
       const drop = lines.length - keepLines;
       if (drop <= 0) return 0;
       const copy = `${this.path}.trim-${process.pid}`;
-      await writeFile(copy, lines.slice(drop).map((l) => `${l}\n`).join(''), 'utf8');
+      await writeFile(
+        copy,
+        lines
+          .slice(drop)
+          .map((l) => `${l}\n`)
+          .join(''),
+        'utf8',
+      );
       await rename(copy, this.path);
       return drop;
     });
@@ -145,7 +152,8 @@ function classify(err: unknown, path: string): SmsSendError {
   const code = (err as NodeJS.ErrnoException | undefined)?.code ?? '';
   const reason = `${path}: ${(err as Error | undefined)?.message ?? String(err)}`;
   if (RETRYABLE_CODES.has(code)) return new SmsSendError('retryable', `could not write ${reason}`, { providerCode: code, cause: err });
-  if (AMBIGUOUS_CODES.has(code) || code === '') return new SmsSendError('ambiguous', `the write may or may not have happened: ${reason}`, { providerCode: code || undefined, cause: err });
+  if (AMBIGUOUS_CODES.has(code) || code === '')
+    return new SmsSendError('ambiguous', `the write may or may not have happened: ${reason}`, { providerCode: code || undefined, cause: err });
   // EACCES, EROFS, ENOENT, EISDIR, ENOTDIR…: the same write fails again until someone fixes the path.
   return new SmsSendError('permanent', `cannot write ${reason}`, { providerCode: code, cause: err });
 }

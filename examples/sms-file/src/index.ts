@@ -74,33 +74,31 @@ export default definePlugin({
     });
     ctx.contribute(SmsSenders, sender);
 
-    ctx
-      .router()
-      .add(
-        defineRoute({
-          method: 'get',
-          path: '/messages',
-          access: ['noc'],
-          tags: [ctx.name],
-          summary: 'Last messages written by this sender, newest first (tests read OTP codes here)',
-          request: {
-            query: z.object({
-              to: z.string().max(32).optional().openapi({ description: 'Only messages to this E.164 number (encode + as %2B)', example: '+2290197000000' }),
-              limit: z.coerce.number().int().min(1).max(200).default(20),
-            }),
-          },
-          responses: {
-            200: { description: 'Messages, newest first', content: { 'application/json': { schema: z.object({ items: z.array(Message) }) } } },
-          },
-        }),
-        async (c) => {
-          const query = c.req.valid('query');
-          const to = query.to === undefined ? undefined : normalisePhone(query.to);
-          if (to !== undefined && !E164.test(to)) throw httpErrors.badRequest('invalid_phone', `"${query.to}" is not an E.164 number (+229…)`);
-          const items = await readLastMessages(path, { limit: query.limit, ...(to ? { to } : {}) });
-          return c.json({ items }, 200);
+    ctx.router().add(
+      defineRoute({
+        method: 'get',
+        path: '/messages',
+        access: ['noc'],
+        tags: [ctx.name],
+        summary: 'Last messages written by this sender, newest first (tests read OTP codes here)',
+        request: {
+          query: z.object({
+            to: z.string().max(32).optional().openapi({ description: 'Only messages to this E.164 number (encode + as %2B)', example: '+2290197000000' }),
+            limit: z.coerce.number().int().min(1).max(200).default(20),
+          }),
         },
-      );
+        responses: {
+          200: { description: 'Messages, newest first', content: { 'application/json': { schema: z.object({ items: z.array(Message) }) } } },
+        },
+      }),
+      async (c) => {
+        const query = c.req.valid('query');
+        const to = query.to === undefined ? undefined : normalisePhone(query.to);
+        if (to !== undefined && !E164.test(to)) throw httpErrors.badRequest('invalid_phone', `"${query.to}" is not an E.164 number (+229…)`);
+        const items = await readLastMessages(path, { limit: query.limit, ...(to ? { to } : {}) });
+        return c.json({ items }, 200);
+      },
+    );
 
     ctx.schedule({
       id: 'trim',

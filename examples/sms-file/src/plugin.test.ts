@@ -85,9 +85,17 @@ describe('sms-file in a server', () => {
     expect(await anonymous.json()).toMatchObject({ code: 'unauthorized' });
 
     const noc = server.auth(server.nocToken);
-    const created = await server.request('/api/core/resellers', { method: 'POST', headers: { ...noc, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Cotonou Net', slug: 'cotonou-net' }) });
+    const created = await server.request('/api/core/resellers', {
+      method: 'POST',
+      headers: { ...noc, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Cotonou Net', slug: 'cotonou-net' }),
+    });
     const reseller = (await created.json()) as { id: string };
-    const issued = await server.request('/api/core/tokens', { method: 'POST', headers: { ...noc, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'res', role: 'reseller', reseller_id: reseller.id }) });
+    const issued = await server.request('/api/core/tokens', {
+      method: 'POST',
+      headers: { ...noc, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'res', role: 'reseller', reseller_id: reseller.id }),
+    });
     const { token } = (await issued.json()) as { token: string };
     expect((await server.request('/api/sms-file/messages', { headers: server.auth(token) })).status).toBe(403);
 
@@ -105,7 +113,12 @@ describe('sms-file in a server', () => {
   it('documents the route in /openapi.json and registers the trim job', async () => {
     const doc = (await (await server.request('/openapi.json')).json()) as { paths: Record<string, Record<string, { 'x-rgz-access'?: unknown }>> };
     expect(doc.paths['/api/sms-file/messages']?.get?.['x-rgz-access']).toEqual(['noc']);
-    expect(server.kernel.scheduler.list().map((j) => j.id).sort()).toEqual(['sms-file.trim', 'sms-flaky.trim']);
+    expect(
+      server.kernel.scheduler
+        .list()
+        .map((j) => j.id)
+        .sort(),
+    ).toEqual(['sms-file.trim', 'sms-flaky.trim']);
     const outcome = await server.kernel.scheduler.trigger('sms-file.trim');
     expect(outcome).toMatchObject({ ran: true, status: 'succeeded', result: { dropped: 0 } });
   });

@@ -7,7 +7,16 @@ export type { Kysely, Transaction } from 'kysely';
 export { sql } from 'kysely';
 
 export { token, point, type Token, type Point, type TokenType } from './plugin/tokens.js';
-export { definePlugin, isPlugin, type CliCommand, type PluginDefinition, type RgzPlugin, type SetupContext, type DepsMap, type ResolvedDeps } from './plugin/define-plugin.js';
+export {
+  definePlugin,
+  isPlugin,
+  type CliCommand,
+  type PluginDefinition,
+  type RgzPlugin,
+  type SetupContext,
+  type DepsMap,
+  type ResolvedDeps,
+} from './plugin/define-plugin.js';
 export { RgzError, ConfigError, httpErrors, type RgzErrorOptions } from './errors/rgz-error.js';
 
 export {
@@ -64,7 +73,15 @@ export {
   type SigningKey,
   type VerifyKey,
 } from './domain/signed-documents.js';
-export { applyRateOverride, parseRateOverride, RATE_OVERRIDE_TTL_SECONDS, type RateOverride, rateOverrideKey, readRateOverride, writeRateOverride } from './domain/rate-override.js';
+export {
+  applyRateOverride,
+  parseRateOverride,
+  RATE_OVERRIDE_TTL_SECONDS,
+  type RateOverride,
+  rateOverrideKey,
+  readRateOverride,
+  writeRateOverride,
+} from './domain/rate-override.js';
 
 export { type Kv, kvKeys } from './kv/kv.js';
 export { createMemoryKv } from './kv/memory-kv.js';
@@ -74,7 +91,16 @@ export { defineEvent, type EventBus, type EventType } from './events/event-bus.j
 export { defineTask, type TaskQueue, type TaskType, type TaskContext, type TaskHandlerOptions, type EnqueueOptions } from './tasks/task-queue.js';
 export type { JobDefinition, JobContext, JobInfo, RunOutcome } from './scheduler/scheduler.js';
 
-export { type Principal, type Access, type Role, type AuditInput, type IssuedToken, type TokenServiceOptions, TokenService, hashToken } from './access/principals.js';
+export {
+  type Principal,
+  type Access,
+  type Role,
+  type AuditInput,
+  type IssuedToken,
+  type TokenServiceOptions,
+  TokenService,
+  hashToken,
+} from './access/principals.js';
 export { type OwnershipRule, OwnershipRegistry, ResellerScopePlugin } from './access/reseller-scope.js';
 
 export { defineRoute, PluginRouter, type RgzRouteConfig, type RawRouteConfig } from './http/router.js';

@@ -223,7 +223,7 @@ export async function dumpEmbedded(o: DumpOptions): Promise<DumpFile> {
   if (!o.embedded) {
     throw new RgzError(
       'backup_embedded_unavailable',
-      'the embedded database (PGlite) can only be dumped through core\'s embeddedDatabaseAccess, which this server does not provide (it is bound when core runs on PGlite); stop the server and copy the data folder (database.embeddedDataDir) instead',
+      "the embedded database (PGlite) can only be dumped through core's embeddedDatabaseAccess, which this server does not provide (it is bound when core runs on PGlite); stop the server and copy the data folder (database.embeddedDataDir) instead",
     );
   }
   const info = await serverInfo(o.db);

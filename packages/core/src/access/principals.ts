@@ -50,13 +50,7 @@ export class TokenService {
     private readonly options: TokenServiceOptions = {},
   ) {}
 
-  async issue(input: {
-    role: Role;
-    name: string;
-    resellerId?: string | null;
-    subscriberId?: string | null;
-    ttlSeconds?: number;
-  }): Promise<IssuedToken> {
+  async issue(input: { role: Role; name: string; resellerId?: string | null; subscriberId?: string | null; ttlSeconds?: number }): Promise<IssuedToken> {
     if (input.role === 'reseller' && !input.resellerId) throw new RgzError('token_invalid', 'a reseller token needs a reseller id', { status: 400 });
     if (input.role === 'subscriber' && !input.subscriberId) throw new RgzError('token_invalid', 'a subscriber token needs a subscriber id', { status: 400 });
     const token = PREFIX[input.role] + randomBytes(32).toString('base64url');
@@ -101,7 +95,12 @@ export class TokenService {
   }
 
   async revoke(id: string): Promise<boolean> {
-    const r = await this.db.updateTable('core_api_tokens').set({ revoked_at: new Date() }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+    const r = await this.db
+      .updateTable('core_api_tokens')
+      .set({ revoked_at: new Date() })
+      .where('id', '=', id)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
     for (const [hash, entry] of this.cache) if (entry.principal?.tokenId === id) this.cache.delete(hash);
     return Number(r.numUpdatedRows) > 0;
   }

@@ -246,7 +246,9 @@ describe.each(BACKENDS)('reseller isolation (%s)', (backend) => {
     await expect(
       scoped(w.alpha).insertInto('subscribers').values({ subscriber_ref: 'RGZ-XALPHA', msisdn: '+2290197999991', reseller_id: w.beta }).execute(),
     ).rejects.toMatchObject({ code: 'reseller_scope_violation' });
-    await expect(scoped(w.alpha).insertInto('subscribers').values({ subscriber_ref: 'RGZ-XNONE', msisdn: '+2290197999992', reseller_id: null }).execute()).rejects.toMatchObject({
+    await expect(
+      scoped(w.alpha).insertInto('subscribers').values({ subscriber_ref: 'RGZ-XNONE', msisdn: '+2290197999992', reseller_id: null }).execute(),
+    ).rejects.toMatchObject({
       code: 'reseller_scope_violation',
     });
     await expect(scoped(w.alpha).insertInto('subscribers').values({ subscriber_ref: 'RGZ-XMISS', msisdn: '+2290197999993' }).execute()).rejects.toMatchObject({

@@ -142,11 +142,13 @@ class ScopeTransformer extends OperationNodeTransformer {
     if (!rule || 'viaSubscriber' in rule) return t;
     const column = rule.column ?? 'reseller_id';
     const index = (t.columns ?? []).findIndex((c: ColumnNode) => c.column.name === column);
-    const rows = t.values?.kind === 'ValuesNode' ? (t.values as unknown as { values: ReadonlyArray<{ kind: string; values: ReadonlyArray<unknown> }> }).values : [];
+    const rows =
+      t.values?.kind === 'ValuesNode' ? (t.values as unknown as { values: ReadonlyArray<{ kind: string; values: ReadonlyArray<unknown> }> }).values : [];
     if (index < 0 || rows.length === 0) throw scopeViolation(`insert into ${table} must set ${column} to the reseller's own id`);
     for (const row of rows) {
       const raw = row.values[index];
-      const value = row.kind === 'PrimitiveValueListNode' ? raw : (raw as ValueNode | undefined)?.kind === 'ValueNode' ? (raw as ValueNode).value : Symbol('not a value');
+      const value =
+        row.kind === 'PrimitiveValueListNode' ? raw : (raw as ValueNode | undefined)?.kind === 'ValueNode' ? (raw as ValueNode).value : Symbol('not a value');
       if (value !== this.resellerId) throw scopeViolation(`insert into ${table} may only use ${column} = the reseller's own id`);
     }
     return t;

@@ -10,7 +10,10 @@ export const pluginEntrySchema = z.object({
   /** npm package name (or a path) that default-exports a definePlugin value. */
   package: z.string().min(1),
   /** Instance name; defaults to the plugin's own name. Lets one plugin run twice with different options. */
-  name: z.string().regex(/^[a-z][a-z0-9-]*$/, 'lowercase letters, digits and dashes, starting with a letter').optional(),
+  name: z
+    .string()
+    .regex(/^[a-z][a-z0-9-]*$/, 'lowercase letters, digits and dashes, starting with a letter')
+    .optional(),
   /** Options validated by the plugin's own zod schema. */
   config: z.record(z.string(), z.unknown()).default({}),
   enabled: z.boolean().default(true),
@@ -88,7 +91,8 @@ export function configErrorFromZod(prefix: string, error: z.ZodError, input: unk
     // Never echo a secret back, even a wrong one.
     const secret = issue.path.some((k) => SECRET_KEY_PATTERN.test(String(k)));
     const value = valueAt(input, issue.path);
-    const found = secret && value !== undefined && value !== null ? `a ${Array.isArray(value) ? 'list' : typeof value} (value hidden: secret)` : describeValue(value);
+    const found =
+      secret && value !== undefined && value !== null ? `a ${Array.isArray(value) ? 'list' : typeof value} (value hidden: secret)` : describeValue(value);
     return `${path}: ${issue.message} (found ${found})`;
   });
   const first = error.issues[0];
@@ -166,7 +170,7 @@ export function applyEnvOverrides(raw: Record<string, unknown>, env: NodeJS.Proc
     if (!name.startsWith('RGZ_') || value === undefined || name === 'RGZ_CONFIG') continue;
     const parts = name.slice(4).split('__').filter(Boolean).map(camelCase);
     // Only variables that name a config section are overrides; RGZ_PUBLIC_URL, RGZ_TEST_* and the like are not.
-    if (parts.length === 0 || !(parts[0] as string in serverConfigSchema.shape)) continue;
+    if (parts.length === 0 || !((parts[0] as string) in serverConfigSchema.shape)) continue;
     if (parts[0] === 'plugins' && parts.length >= 3) {
       setPluginOption(out, parts[1] as string, parts.slice(2), parseEnvValue(value));
       continue;

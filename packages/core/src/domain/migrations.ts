@@ -14,10 +14,46 @@ const DAY = 86_400;
  * with unlimited MIR as the seed says.
  */
 export const SEED_PLANS = [
-  { code: 'DAY10MB', name: '10 Mo / jour', price_fcfa: 1000, quota_bytes: 10 * MB, quota_period: 'day', validity_seconds: 30 * DAY, rate_down_kbps: 1024, rate_up_kbps: 512 },
-  { code: 'DAY100MB', name: '100 Mo / jour', price_fcfa: 5000, quota_bytes: 100 * MB, quota_period: 'day', validity_seconds: 30 * DAY, rate_down_kbps: 2048, rate_up_kbps: 1024 },
-  { code: 'MONTH1GB', name: '1 Go / mois', price_fcfa: 10000, quota_bytes: GB, quota_period: 'month', validity_seconds: 30 * DAY, rate_down_kbps: null, rate_up_kbps: null },
-  { code: 'MONTH5GB', name: '5 Go / mois', price_fcfa: 50000, quota_bytes: 5 * GB, quota_period: 'month', validity_seconds: 30 * DAY, rate_down_kbps: null, rate_up_kbps: null },
+  {
+    code: 'DAY10MB',
+    name: '10 Mo / jour',
+    price_fcfa: 1000,
+    quota_bytes: 10 * MB,
+    quota_period: 'day',
+    validity_seconds: 30 * DAY,
+    rate_down_kbps: 1024,
+    rate_up_kbps: 512,
+  },
+  {
+    code: 'DAY100MB',
+    name: '100 Mo / jour',
+    price_fcfa: 5000,
+    quota_bytes: 100 * MB,
+    quota_period: 'day',
+    validity_seconds: 30 * DAY,
+    rate_down_kbps: 2048,
+    rate_up_kbps: 1024,
+  },
+  {
+    code: 'MONTH1GB',
+    name: '1 Go / mois',
+    price_fcfa: 10000,
+    quota_bytes: GB,
+    quota_period: 'month',
+    validity_seconds: 30 * DAY,
+    rate_down_kbps: null,
+    rate_up_kbps: null,
+  },
+  {
+    code: 'MONTH5GB',
+    name: '5 Go / mois',
+    price_fcfa: 50000,
+    quota_bytes: 5 * GB,
+    quota_period: 'month',
+    validity_seconds: 30 * DAY,
+    rate_down_kbps: null,
+    rate_up_kbps: null,
+  },
 ] as const;
 
 export const coreMigrations: MigrationSet = {
@@ -71,7 +107,10 @@ export const coreMigrations: MigrationSet = {
         await sql`create unique index plans_default_code_uq on plans (code) where reseller_id is null`.execute(db);
         await sql`create unique index plans_reseller_code_uq on plans (reseller_id, code) where reseller_id is not null`.execute(db);
         for (const p of SEED_PLANS) {
-          await db.insertInto('plans').values({ ...p, reseller_id: null }).execute();
+          await db
+            .insertInto('plans')
+            .values({ ...p, reseller_id: null })
+            .execute();
         }
         await sql`create table audit_log (
           id bigserial primary key,

@@ -18,4 +18,3 @@ export async function plansOnSale(db: Kysely<CoreDatabase>, resellerId: string |
   for (const r of rows) if (!byCode.has(r.code) || r.reseller_id) byCode.set(r.code, r);
   return [...byCode.values()].sort((a, b) => a.price_fcfa - b.price_fcfa);
 }
-

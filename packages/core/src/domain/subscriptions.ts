@@ -55,7 +55,21 @@ export async function findActivePlan(db: Kysely<CoreDatabase>, subscriberId: str
     .limit(1)
     .executeTakeFirst();
   if (!row) return null;
-  const { p_id, p_reseller_id, p_code, p_name, p_price_fcfa, p_quota_bytes, p_quota_period, p_validity_seconds, p_rate_down_kbps, p_rate_up_kbps, p_active, p_created_at, ...subscription } = row;
+  const {
+    p_id,
+    p_reseller_id,
+    p_code,
+    p_name,
+    p_price_fcfa,
+    p_quota_bytes,
+    p_quota_period,
+    p_validity_seconds,
+    p_rate_down_kbps,
+    p_rate_up_kbps,
+    p_active,
+    p_created_at,
+    ...subscription
+  } = row;
   return {
     subscription: subscription as Subscription,
     plan: {

@@ -37,15 +37,12 @@ export class ConfigError extends RgzError {
 
 /** Errors that map to HTTP 4xx. Use these from route handlers: they never leak a stack trace. */
 export const httpErrors = {
-  badRequest: (code: string, message: string, fields?: Record<string, unknown>) =>
-    new RgzError(code, message, { status: 400, fields }),
+  badRequest: (code: string, message: string, fields?: Record<string, unknown>) => new RgzError(code, message, { status: 400, fields }),
   unauthorized: (message = 'Authentication required') => new RgzError('unauthorized', message, { status: 401 }),
   forbidden: (message = 'Not allowed for this principal') => new RgzError('forbidden', message, { status: 403 }),
   notFound: (code = 'not_found', message = 'Not found') => new RgzError(code, message, { status: 404 }),
-  conflict: (code: string, message: string, fields?: Record<string, unknown>) =>
-    new RgzError(code, message, { status: 409, fields }),
-  unprocessable: (code: string, message: string, fields?: Record<string, unknown>) =>
-    new RgzError(code, message, { status: 422, fields }),
+  conflict: (code: string, message: string, fields?: Record<string, unknown>) => new RgzError(code, message, { status: 409, fields }),
+  unprocessable: (code: string, message: string, fields?: Record<string, unknown>) => new RgzError(code, message, { status: 422, fields }),
   tooManyRequests: (code: string, message: string, retryAfterSeconds?: number) =>
     new RgzError(code, message, { status: 429, fields: retryAfterSeconds ? { retry_after: retryAfterSeconds } : undefined }),
   unavailable: (code: string, message: string) => new RgzError(code, message, { status: 503 }),

@@ -6,13 +6,7 @@
  */
 
 import { point } from '../plugin/tokens.js';
-import {
-  type CallOptions,
-  type ExtensionIdentity,
-  type FailureKind,
-  OutboundError,
-  type OutboundErrorOptions,
-} from './common.js';
+import { type CallOptions, type ExtensionIdentity, type FailureKind, OutboundError, type OutboundErrorOptions } from './common.js';
 
 /** P0: service down for many subscribers, page now. P1: degraded or one site down. P2: needs attention in hours. */
 export type IncidentPriority = 'P0' | 'P1' | 'P2';

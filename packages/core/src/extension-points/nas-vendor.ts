@@ -84,14 +84,7 @@ export interface SessionPolicy {
 }
 
 /** Parts of a `SessionPolicy` a dialect may be unable to express. */
-export type PolicyFeature =
-  | 'rateLimit'
-  | 'quota.total'
-  | 'quota.up'
-  | 'quota.down'
-  | 'sessionTimeout'
-  | 'idleTimeout'
-  | 'interimInterval';
+export type PolicyFeature = 'rateLimit' | 'quota.total' | 'quota.up' | 'quota.down' | 'sessionTimeout' | 'idleTimeout' | 'interimInterval';
 
 /** Attributes for a policy, and what of the policy could not be expressed (caller logs it, or refuses the plan). */
 export interface PolicyEncoding {

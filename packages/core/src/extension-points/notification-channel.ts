@@ -6,13 +6,7 @@
  */
 
 import { point } from '../plugin/tokens.js';
-import {
-  type CallOptions,
-  type ExtensionIdentity,
-  type FailureKind,
-  OutboundError,
-  type OutboundErrorOptions,
-} from './common.js';
+import { type CallOptions, type ExtensionIdentity, type FailureKind, OutboundError, type OutboundErrorOptions } from './common.js';
 
 /** Where a notification goes. A channel supports some kinds (`capabilities.recipientKinds`). */
 export type NotificationRecipient =

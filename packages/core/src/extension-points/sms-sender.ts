@@ -6,14 +6,7 @@
  */
 
 import { point } from '../plugin/tokens.js';
-import {
-  type CallOptions,
-  type ExtensionIdentity,
-  type FailureKind,
-  OutboundError,
-  type OutboundErrorOptions,
-  type WebhookRequest,
-} from './common.js';
+import { type CallOptions, type ExtensionIdentity, type FailureKind, OutboundError, type OutboundErrorOptions, type WebhookRequest } from './common.js';
 
 /** One message to send. */
 export interface SmsMessage {

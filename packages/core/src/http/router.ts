@@ -15,7 +15,11 @@ export type RgzRouteConfig = RouteConfig & { access: Access };
 
 /** `createRoute` plus the mandatory access declaration. */
 export function defineRoute<R extends RgzRouteConfig>(config: R): R {
-  if (!('access' in (config as object))) throw new RgzError('route_access_missing', `route ${String((config as RouteConfig).method).toUpperCase()} ${(config as RouteConfig).path} declares no access`);
+  if (!('access' in (config as object)))
+    throw new RgzError(
+      'route_access_missing',
+      `route ${String((config as RouteConfig).method).toUpperCase()} ${(config as RouteConfig).path} declares no access`,
+    );
   const security = config.access === 'public' ? [] : [{ bearer: [] }];
   return createRoute({ ...config, security, 'x-rgz-access': config.access } as R);
 }

@@ -88,7 +88,7 @@ export function createMemoryKv(now: () => number = Date.now): Kv {
         data.set(key, { value: s, expiresAt: undefined });
       }
       let n = 0;
-      for (const m of members) if (!s.has(m)) (s.add(m), n++);
+      for (const m of members) if (!s.has(m)) s.add(m), n++;
       return n;
     },
     async srem(key, ...members) {

@@ -54,8 +54,7 @@ export async function createRedisKv(options: RedisKvOptions): Promise<Kv> {
       else await client.set(k(key), value);
     },
     async setIfAbsent(key, value, ttlSeconds) {
-      const r =
-        ttlSeconds && ttlSeconds > 0 ? await client.set(k(key), value, 'EX', ttlSeconds, 'NX') : await client.set(k(key), value, 'NX');
+      const r = ttlSeconds && ttlSeconds > 0 ? await client.set(k(key), value, 'EX', ttlSeconds, 'NX') : await client.set(k(key), value, 'NX');
       return r === 'OK';
     },
     async del(...keys) {

@@ -71,7 +71,14 @@ export function registerCoreRoutes(router: PluginRouter, deps: CoreRouteDeps): v
   const { database, kv, metrics, scheduler, tokens } = deps;
 
   router.add(
-    defineRoute({ method: 'get', path: '/health', access: 'public', tags: ['core'], summary: 'Liveness: the process answers', responses: { 200: json(z.object({ status: z.literal('ok') }), 'Alive') } }),
+    defineRoute({
+      method: 'get',
+      path: '/health',
+      access: 'public',
+      tags: ['core'],
+      summary: 'Liveness: the process answers',
+      responses: { 200: json(z.object({ status: z.literal('ok') }), 'Alive') },
+    }),
     (c) => c.json({ status: 'ok' as const }, 200),
   );
 
@@ -95,13 +102,19 @@ export function registerCoreRoutes(router: PluginRouter, deps: CoreRouteDeps): v
     },
   );
 
-  router.raw({ method: 'get', path: '/metrics', access: 'public', summary: 'Prometheus metrics of this replica', tags: ['core'], contentType: 'text/plain' }, async (c) => {
-    return c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType });
-  });
+  router.raw(
+    { method: 'get', path: '/metrics', access: 'public', summary: 'Prometheus metrics of this replica', tags: ['core'], contentType: 'text/plain' },
+    async (c) => {
+      return c.body(await metrics.registry.metrics(), 200, { 'content-type': metrics.registry.contentType });
+    },
+  );
 
-  router.raw({ method: 'get', path: '/docs', access: 'public', summary: 'Readable API reference (HTML)', tags: ['core'], contentType: 'text/html' }, async (c) => {
-    return c.html(renderReferencePage(deps.openApiDocument()));
-  });
+  router.raw(
+    { method: 'get', path: '/docs', access: 'public', summary: 'Readable API reference (HTML)', tags: ['core'], contentType: 'text/html' },
+    async (c) => {
+      return c.html(renderReferencePage(deps.openApiDocument()));
+    },
+  );
 
   router.add(
     defineRoute({
@@ -111,7 +124,15 @@ export function registerCoreRoutes(router: PluginRouter, deps: CoreRouteDeps): v
       tags: ['core'],
       summary: 'The principal behind the bearer token',
       responses: {
-        200: json(z.object({ role: z.enum(['noc', 'reseller', 'subscriber']), name: z.string(), reseller_id: z.string().nullable(), subscriber_id: z.string().nullable() }), 'Principal'),
+        200: json(
+          z.object({
+            role: z.enum(['noc', 'reseller', 'subscriber']),
+            name: z.string(),
+            reseller_id: z.string().nullable(),
+            subscriber_id: z.string().nullable(),
+          }),
+          'Principal',
+        ),
       },
     }),
     (c) => {
@@ -165,12 +186,25 @@ export function registerCoreRoutes(router: PluginRouter, deps: CoreRouteDeps): v
       const row = await c
         .get('db')
         .insertInto('resellers')
-        .values({ name: body.name, slug: body.slug, phone: body.phone ?? null, email: body.email ?? null, ...(body.share_percent !== undefined ? { share_percent: body.share_percent } : {}), ...(body.fee_percent !== undefined ? { fee_percent: body.fee_percent } : {}) })
+        .values({
+          name: body.name,
+          slug: body.slug,
+          phone: body.phone ?? null,
+          email: body.email ?? null,
+          ...(body.share_percent !== undefined ? { share_percent: body.share_percent } : {}),
+          ...(body.fee_percent !== undefined ? { fee_percent: body.fee_percent } : {}),
+        })
         .onConflict((oc) => oc.column('slug').doNothing())
         .returningAll()
         .executeTakeFirst();
       if (!row) throw httpErrors.conflict('reseller_slug_taken', `a reseller with slug "${body.slug}" exists`);
-      await deps.audit(c.get('principal'), { action: 'reseller.create', targetType: 'reseller', targetId: row.id, resellerId: row.id, details: { name: row.name, slug: row.slug } });
+      await deps.audit(c.get('principal'), {
+        action: 'reseller.create',
+        targetType: 'reseller',
+        targetId: row.id,
+        resellerId: row.id,
+        details: { name: row.name, slug: row.slug },
+      });
       return c.json({ ...row, share_percent: Number(row.share_percent), fee_percent: Number(row.fee_percent) }, 201);
     },
   );
@@ -186,7 +220,12 @@ export function registerCoreRoutes(router: PluginRouter, deps: CoreRouteDeps): v
         body: {
           content: {
             'application/json': {
-              schema: z.object({ name: z.string().min(1).max(100), role: z.enum(['noc', 'reseller']), reseller_id: z.string().uuid().optional(), ttl_days: z.number().int().positive().max(3650).optional() }),
+              schema: z.object({
+                name: z.string().min(1).max(100),
+                role: z.enum(['noc', 'reseller']),
+                reseller_id: z.string().uuid().optional(),
+                ttl_days: z.number().int().positive().max(3650).optional(),
+              }),
             },
           },
         },
@@ -200,8 +239,19 @@ export function registerCoreRoutes(router: PluginRouter, deps: CoreRouteDeps): v
         const exists = await c.get('db').selectFrom('resellers').select('id').where('id', '=', body.reseller_id).executeTakeFirst();
         if (!exists) throw httpErrors.notFound('reseller_not_found', `no reseller ${body.reseller_id}`);
       }
-      const issued = await tokens.issue({ role: body.role, name: body.name, resellerId: body.reseller_id ?? null, ...(body.ttl_days ? { ttlSeconds: body.ttl_days * 86400 } : {}) });
-      await deps.audit(c.get('principal'), { action: 'token.issue', targetType: 'token', targetId: issued.id, resellerId: body.reseller_id ?? null, details: { role: body.role, name: body.name } });
+      const issued = await tokens.issue({
+        role: body.role,
+        name: body.name,
+        resellerId: body.reseller_id ?? null,
+        ...(body.ttl_days ? { ttlSeconds: body.ttl_days * 86400 } : {}),
+      });
+      await deps.audit(c.get('principal'), {
+        action: 'token.issue',
+        targetType: 'token',
+        targetId: issued.id,
+        resellerId: body.reseller_id ?? null,
+        details: { role: body.role, name: body.name },
+      });
       return c.json(issued, 201);
     },
   );
@@ -266,10 +316,26 @@ export function registerCoreRoutes(router: PluginRouter, deps: CoreRouteDeps): v
       access: ['noc'],
       tags: ['core'],
       summary: 'Scheduled jobs with their next and last run',
-      responses: { 200: json(z.object({ items: z.array(z.object({ id: z.string(), cron: z.string(), timezone: z.string(), scope: z.string(), next_run: z.string().nullable(), last_run: z.unknown() })) }), 'Jobs') },
+      responses: {
+        200: json(
+          z.object({
+            items: z.array(
+              z.object({ id: z.string(), cron: z.string(), timezone: z.string(), scope: z.string(), next_run: z.string().nullable(), last_run: z.unknown() }),
+            ),
+          }),
+          'Jobs',
+        ),
+      },
     }),
     async (c) => {
-      const items = (await scheduler.info()).map((j) => ({ id: j.id, cron: j.cron, timezone: j.timezone, scope: j.scope, next_run: j.nextRun?.toISOString() ?? null, last_run: j.lastRun }));
+      const items = (await scheduler.info()).map((j) => ({
+        id: j.id,
+        cron: j.cron,
+        timezone: j.timezone,
+        scope: j.scope,
+        next_run: j.nextRun?.toISOString() ?? null,
+        last_run: j.lastRun,
+      }));
       return c.json({ items }, 200);
     },
   );
@@ -282,13 +348,23 @@ export function registerCoreRoutes(router: PluginRouter, deps: CoreRouteDeps): v
       tags: ['core'],
       summary: 'Run a scheduled job now and wait for its outcome',
       request: { params: z.object({ id: z.string().min(1).max(200) }) },
-      responses: { 200: json(z.object({ ran: z.boolean(), status: z.string().optional(), run_id: z.string().optional(), error: z.string().optional() }), 'Outcome') },
+      responses: {
+        200: json(z.object({ ran: z.boolean(), status: z.string().optional(), run_id: z.string().optional(), error: z.string().optional() }), 'Outcome'),
+      },
     }),
     async (c) => {
       const { id } = c.req.valid('param');
       await deps.audit(c.get('principal'), { action: 'job.run', targetType: 'job', targetId: id });
       const out = await scheduler.trigger(id);
-      return c.json({ ran: out.ran, ...(out.status ? { status: out.status } : {}), ...(out.runId ? { run_id: out.runId } : {}), ...(out.error ? { error: out.error } : {}) }, 200);
+      return c.json(
+        {
+          ran: out.ran,
+          ...(out.status ? { status: out.status } : {}),
+          ...(out.runId ? { run_id: out.runId } : {}),
+          ...(out.error ? { error: out.error } : {}),
+        },
+        200,
+      );
     },
   );
 
@@ -321,5 +397,4 @@ export function registerCoreRoutes(router: PluginRouter, deps: CoreRouteDeps): v
       return c.json({ items: await q.execute() }, 200);
     },
   );
-
 }

@@ -18,7 +18,10 @@ export function orderPlugins(instances: PluginInstance[]): PluginInstance[] {
   for (const inst of instances) {
     const other = byName.get(inst.name);
     if (other) {
-      throw new RgzError('plugin_duplicate', `plugin instance "${inst.name}" is loaded twice (${other.source} and ${inst.source}); give one a different \`name\` in config`);
+      throw new RgzError(
+        'plugin_duplicate',
+        `plugin instance "${inst.name}" is loaded twice (${other.source} and ${inst.source}); give one a different \`name\` in config`,
+      );
     }
     byName.set(inst.name, inst);
   }
@@ -47,7 +50,10 @@ export function orderPlugins(instances: PluginInstance[]): PluginInstance[] {
       const provs = providers.get(dep.id);
       if (!provs?.length) {
         if (dep.kind === 'point') continue; // a point may legitimately have no implementation yet
-        throw new RgzError('plugin_dependency_missing', `plugin "${inst.name}" needs "${dep.id}", which no loaded plugin provides; add a plugin that provides it`);
+        throw new RgzError(
+          'plugin_dependency_missing',
+          `plugin "${inst.name}" needs "${dep.id}", which no loaded plugin provides; add a plugin that provides it`,
+        );
       }
       for (const p of provs) if (p !== inst) before.add(p.name);
     }

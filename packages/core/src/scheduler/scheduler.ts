@@ -155,10 +155,13 @@ export class Scheduler {
     if (!next) return;
     // setTimeout's limit is ~24.8 days; a monthly job re-arms part way.
     const delay = Math.min(next.getTime() - Date.now(), 2 ** 31 - 1);
-    const timer = setTimeout(() => {
-      if (Date.now() + 5 < next.getTime()) return this.arm(job);
-      void this.execute(job, next, 'schedule').finally(() => this.arm(job));
-    }, Math.max(0, delay));
+    const timer = setTimeout(
+      () => {
+        if (Date.now() + 5 < next.getTime()) return this.arm(job);
+        void this.execute(job, next, 'schedule').finally(() => this.arm(job));
+      },
+      Math.max(0, delay),
+    );
     timer.unref();
     this.timers.set(job.id, timer);
   }

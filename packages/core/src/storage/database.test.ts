@@ -12,7 +12,10 @@ describe('embedded database folder lock', () => {
     await sql`create table t (x int)`.execute(first.db);
     // A live process (this one's parent) holding the lock is refused with its pid in the message.
     writeFileSync(join(dir, 'rgz.lock'), String(process.ppid));
-    await expect(openDatabase({ embeddedDataDir: dir })).rejects.toMatchObject({ code: 'embedded_database_in_use', message: expect.stringContaining(String(process.ppid)) });
+    await expect(openDatabase({ embeddedDataDir: dir })).rejects.toMatchObject({
+      code: 'embedded_database_in_use',
+      message: expect.stringContaining(String(process.ppid)),
+    });
     writeFileSync(join(dir, 'rgz.lock'), String(process.pid));
     await first.close();
     const again = await openDatabase({ embeddedDataDir: dir });

@@ -44,9 +44,14 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       client.on('error', () => {});
     });
     const db = new Kysely<CoreDatabase>({ dialect: new PostgresDialect({ pool }) });
-    return wrap(db, 'postgres', () => pool.totalCount - pool.idleCount, async () => {
-      await db.destroy();
-    });
+    return wrap(
+      db,
+      'postgres',
+      () => pool.totalCount - pool.idleCount,
+      async () => {
+        await db.destroy();
+      },
+    );
   }
   const { PGlite } = await import('@electric-sql/pglite');
   const { createPgConfig } = await import('@electric-sql/pglite/node-postgres');
@@ -65,11 +70,16 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   }
   const pool = new pg.Pool(createPgConfig(pglite) as unknown as pg.PoolConfig);
   const db = new Kysely<CoreDatabase>({ dialect: new PostgresDialect({ pool }) });
-  const embedded = wrap(db, 'embedded', () => pool.totalCount - pool.idleCount, async () => {
-    await db.destroy();
-    await pglite.close();
-    unlock();
-  });
+  const embedded = wrap(
+    db,
+    'embedded',
+    () => pool.totalCount - pool.idleCount,
+    async () => {
+      await db.destroy();
+      await pglite.close();
+      unlock();
+    },
+  );
   return { ...embedded, dumpDataDir: () => pglite.dumpDataDir('gzip') };
 }
 

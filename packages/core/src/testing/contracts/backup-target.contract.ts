@@ -98,7 +98,7 @@ export function backupTargetContract(name: string, make: () => Promise<BackupTar
     it('returns the same bytes and metadata after a put of a Uint8Array', async () => {
       const key = `${base}mem/object.bin`;
       const bytes = randomBytes(64 * 1024);
-      const metadata = { 'sha256': 'ab12', 'source': 'contract-test' };
+      const metadata = { sha256: 'ab12', source: 'contract-test' };
       const before = Date.now();
       const info = await target.put(key, new Uint8Array(bytes), { metadata, sizeBytes: bytes.length });
       expect(info.key).toBe(key);
@@ -138,8 +138,8 @@ export function backupTargetContract(name: string, make: () => Promise<BackupTar
 
     it('replaces an object on put, bytes and metadata', async () => {
       const key = `${base}replace/x`;
-      await target.put(key, utf8('first version'), { metadata: { 'version': '1', 'only-in-first': 'yes' } });
-      await target.put(key, utf8('second'), { metadata: { 'version': '2' } });
+      await target.put(key, utf8('first version'), { metadata: { version: '1', 'only-in-first': 'yes' } });
+      await target.put(key, utf8('second'), { metadata: { version: '2' } });
       const object = await target.get(key);
       expect(Buffer.from(await readAll(object!.body)).toString('utf8')).toBe('second');
       expect(object?.info.metadata).toEqual({ version: '2' });

@@ -209,10 +209,11 @@ function expectMatches(sample: CpeSample, fixture: CpeFixture): void {
 
 /** Replace every value by one of the wrong type, keeping OIDs: a profile must survive agents that lie. */
 function wrongTypes(varbinds: readonly SnmpVarbind[]): SnmpVarbind[] {
-  return varbinds.map((vb): SnmpVarbind =>
-    vb.type === 'OctetString' || vb.type === 'Opaque'
-      ? { oid: vb.oid, type: 'Integer', value: -1 }
-      : { oid: vb.oid, type: 'OctetString', value: new TextEncoder().encode('garbage') },
+  return varbinds.map(
+    (vb): SnmpVarbind =>
+      vb.type === 'OctetString' || vb.type === 'Opaque'
+        ? { oid: vb.oid, type: 'Integer', value: -1 }
+        : { oid: vb.oid, type: 'OctetString', value: new TextEncoder().encode('garbage') },
   );
 }
 

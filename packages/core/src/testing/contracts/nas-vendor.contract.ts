@@ -19,8 +19,22 @@ import {
 
 /** Data types of the standard attributes a dialect may emit (RFC 2865/2866/2869/5176). */
 const STANDARD_TYPES: Readonly<Record<number, RadiusAttribute['dataType']>> = {
-  1: 'string', 4: 'ipaddr', 6: 'integer', 8: 'ipaddr', 11: 'string', 25: 'octets', 27: 'integer', 28: 'integer',
-  30: 'string', 31: 'string', 32: 'string', 44: 'string', 50: 'string', 85: 'integer', 87: 'string', 89: 'string',
+  1: 'string',
+  4: 'ipaddr',
+  6: 'integer',
+  8: 'ipaddr',
+  11: 'string',
+  25: 'octets',
+  27: 'integer',
+  28: 'integer',
+  30: 'string',
+  31: 'string',
+  32: 'string',
+  44: 'string',
+  50: 'string',
+  85: 'integer',
+  87: 'string',
+  89: 'string',
 };
 
 const GiB = 1024n ** 3n;

@@ -134,20 +134,17 @@ export function notificationChannelContract(name: string, make: () => Promise<No
       expect(await count()).toBe(before);
     });
 
-    it.for(['permanent', 'retryable', 'ambiguous'] as const)(
-      'reports a %s failure as such after exactly one request',
-      async (mode, ctx) => {
-        ctx.skip(h.failNext === undefined, 'peer cannot be made to fail');
-        const before = await count();
-        await h.failNext!(mode);
-        const error = await rejectionOf(channel.send(notification('failure test')));
-        expect(error).toBeInstanceOf(NotificationError);
-        expect((error as NotificationError).kind).toBe(mode);
-        await new Promise((resolve) => setTimeout(resolve, 300));
-        // The peer records a request it then fails; a retried request would be counted twice.
-        expect(await count()).toBe(before + 1);
-        await expect(channel.send(notification('after failure'))).resolves.toBeDefined();
-      },
-    );
+    it.for(['permanent', 'retryable', 'ambiguous'] as const)('reports a %s failure as such after exactly one request', async (mode, ctx) => {
+      ctx.skip(h.failNext === undefined, 'peer cannot be made to fail');
+      const before = await count();
+      await h.failNext!(mode);
+      const error = await rejectionOf(channel.send(notification('failure test')));
+      expect(error).toBeInstanceOf(NotificationError);
+      expect((error as NotificationError).kind).toBe(mode);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      // The peer records a request it then fails; a retried request would be counted twice.
+      expect(await count()).toBe(before + 1);
+      await expect(channel.send(notification('after failure'))).resolves.toBeDefined();
+    });
   });
 }

@@ -125,7 +125,10 @@ export function paymentProviderContract(name: string, make: () => Promise<Paymen
         expect((error as PaymentProviderError).kind, `amount ${amountMinor}`).toBe('permanent');
       }
       const { minAmountMinor, maxAmountMinor } = provider.capabilities;
-      for (const amountMinor of [minAmountMinor === undefined ? undefined : minAmountMinor - 1, maxAmountMinor === undefined ? undefined : maxAmountMinor + 1]) {
+      for (const amountMinor of [
+        minAmountMinor === undefined ? undefined : minAmountMinor - 1,
+        maxAmountMinor === undefined ? undefined : maxAmountMinor + 1,
+      ]) {
         if (amountMinor === undefined || amountMinor <= 0) continue;
         const error = await rejectionOf(provider.createCheckout(request(amountMinor)));
         expect((error as PaymentProviderError).reason, `amount ${amountMinor}`).toBe('amount_out_of_range');

@@ -46,7 +46,10 @@ export function reportExporterContract(name: string, make: () => ReportExporterH
         for (const file of files) {
           expect(file.name, input.period.label).toMatch(FILE_NAME);
           expect(file.name.startsWith('.'), `${file.name}: not hidden`).toBe(false);
-          expect(exporter.contentTypes.map((t) => t.toLowerCase()), file.name).toContain(bareType(file.contentType));
+          expect(
+            exporter.contentTypes.map((t) => t.toLowerCase()),
+            file.name,
+          ).toContain(bareType(file.contentType));
           expect(file.bytes, file.name).toBeInstanceOf(Uint8Array);
           expect(file.bytes.length, `${file.name}: not empty`).toBeGreaterThan(0);
         }
@@ -64,7 +67,10 @@ export function reportExporterContract(name: string, make: () => ReportExporterH
           process.env.TZ = 'Pacific/Kiritimati';
           await new Promise((resolve) => setTimeout(resolve, 20));
           const second = await exporter.export(input);
-          expect(second.map((f) => f.name), input.period.label).toEqual(first.map((f) => f.name));
+          expect(
+            second.map((f) => f.name),
+            input.period.label,
+          ).toEqual(first.map((f) => f.name));
           for (const [i, file] of first.entries()) {
             const other = second[i];
             expect(other?.contentType, file.name).toBe(file.contentType);

@@ -42,10 +42,7 @@ export interface SmsSenderHarness {
    * The delivery-report request the peer would send for a message it accepted. Required when
    * `capabilities.deliveryReports`.
    */
-  deliveryReport?(
-    message: { readonly providerMessageId?: string; readonly correlationId: string },
-    status: 'delivered' | 'failed',
-  ): Promise<WebhookRequest>;
+  deliveryReport?(message: { readonly providerMessageId?: string; readonly correlationId: string }, status: 'delivered' | 'failed'): Promise<WebhookRequest>;
   close(): Promise<void>;
 }
 
@@ -119,23 +116,20 @@ export function smsSenderContract(name: string, make: () => Promise<SmsSenderHar
       expect(await count()).toBe(before);
     });
 
-    it.each(['permanent', 'retryable', 'ambiguous'] as const)(
-      'reports a %s failure as such after exactly one request (no internal retry)',
-      async (mode) => {
-        const before = await count();
-        await h.failNext(mode);
-        const error = await rejectionOf(sender.send(message()));
-        expect(error).toBeInstanceOf(SmsSendError);
-        expect((error as SmsSendError).kind).toBe(mode);
-        expect((error as SmsSendError).code).toBe(`sms_${mode}`);
-        // Give a misbehaving sender time to retry in the background before counting.
-        await new Promise((resolve) => setTimeout(resolve, 300));
-        expect(await count()).toBe(before + 1);
+    it.each(['permanent', 'retryable', 'ambiguous'] as const)('reports a %s failure as such after exactly one request (no internal retry)', async (mode) => {
+      const before = await count();
+      await h.failNext(mode);
+      const error = await rejectionOf(sender.send(message()));
+      expect(error).toBeInstanceOf(SmsSendError);
+      expect((error as SmsSendError).kind).toBe(mode);
+      expect((error as SmsSendError).code).toBe(`sms_${mode}`);
+      // Give a misbehaving sender time to retry in the background before counting.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await count()).toBe(before + 1);
 
-        // The failure was one-shot: the next send goes through.
-        await expect(sender.send(message())).resolves.toMatchObject({});
-      },
-    );
+      // The failure was one-shot: the next send goes through.
+      await expect(sender.send(message())).resolves.toMatchObject({});
+    });
 
     it('answers getStatus for a sent message, and null for an unknown id', async (ctx) => {
       ctx.skip(!sender.capabilities.statusQuery, 'no status query');
