@@ -4,7 +4,7 @@
  * balance moving by RGZ's share, and the posting refused by the database when it names no voucher.
  */
 import { randomUUID } from 'node:crypto';
-import { type CoreDatabase, ledgerWriter, sql, type Transaction } from '@rgz/core';
+import { type CoreDatabase, ledgerReader, ledgerWriter, sql, type Transaction } from '@rgz/core';
 import { BACKENDS } from '@rgz/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auth, createReseller, createWorld, type Node, unbalanced, type World } from './test-support/harness.js';
@@ -60,6 +60,16 @@ describe.each(BACKENDS)('voucher sales in the ledger on %s storage', (backend) =
     const res = await node.request(`/api/billing/resellers/${reseller.id}/balance`, { headers: auth(reseller.token) });
     expect(((await res.json()) as { balance_fcfa: number }).balance_fcfa).toBe(-475);
     expect(await unbalanced(node.db)).toEqual([]);
+  });
+
+  it('a voucher sale is in the reseller statement invoices are built from (ledgerReader), figures to the franc', async () => {
+    const reseller = await createReseller(node, { fee: 5, share: 50 });
+    const from = new Date(Date.now() - 1000);
+    const s = sale(reseller.id, 5000);
+    await postIn(s); // G 5000, R 250, N 4750 → reseller 2375, RGZ 2375
+    const st = await node.kernel.get(ledgerReader).resellerStatement(reseller.id, from, new Date(Date.now() + 1000));
+    const lines = st.postings.filter((p) => p.kind === 'voucher_sale');
+    expect(lines.map((p) => [p.gross, p.providerFee, p.resellerFee, p.resellerShare, p.rgzShare])).toEqual([[5000n, 0n, 250n, 2375n, 2375n]]);
   });
 
   it('an odd net gives the odd franc to RGZ; a second post of the same voucher books nothing', async () => {
