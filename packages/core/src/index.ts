@@ -25,6 +25,7 @@ export {
   pluginEntrySchema,
   redactConfig,
   configErrorFromZod,
+  safeParseCoercingStrings,
   type ServerConfig,
   type ServerConfigInput,
 } from './config/server-config.js';

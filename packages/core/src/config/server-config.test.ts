@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../errors/rgz-error.js';
-import { applyEnvOverrides, interpolateSecrets, parseServerConfig, redactConfig } from './server-config.js';
+import { z } from 'zod';
+import { applyEnvOverrides, interpolateSecrets, parseServerConfig, redactConfig, safeParseCoercingStrings } from './server-config.js';
 
 function configError(fn: () => unknown): ConfigError {
   try {
@@ -176,5 +177,24 @@ describe('server config', () => {
     expect(err.message).toMatch(/\(config root\): Unrecognized key: "htpp"/);
     const c = parseServerConfig({}, { RGZ_PUBLIC_URL: 'http://x', RGZ_TEST_DATABASE_URL: 'postgres://y', RGZ_HTTP__PORT: '9999' });
     expect(c.http.port).toBe(9999);
+  });
+
+  it('plugin options from the environment reach numeric and boolean keys without z.coerce in the schema', () => {
+    const schema = z.strictObject({
+      limit: z.number().int().positive(),
+      nested: z.object({ enabled: z.boolean(), ratio: z.number().optional() }),
+      list: z.array(z.object({ port: z.number() })),
+      label: z.string(),
+    });
+    const raw = { plugins: [{ package: '@acme/rgz-plugin-x', config: { nested: { enabled: false }, list: [{ port: 1 }], label: '7' } }] };
+    const env = { RGZ_PLUGINS__X__LIMIT: '25', RGZ_PLUGINS__X__NESTED__RATIO: '0.5' };
+    const entry = (applyEnvOverrides(raw, env).plugins as Array<{ config: unknown }>)[0];
+    const parsed = safeParseCoercingStrings(schema, { ...(entry?.config as object), list: [{ port: '1812' }] });
+    expect(parsed.success).toBe(true);
+    expect(parsed.data).toEqual({ limit: 25, nested: { enabled: false, ratio: 0.5 }, list: [{ port: 1812 }], label: '7' });
+    // A string the schema accepts stays a string, and a value that is not a number is still an error on its key.
+    const bad = safeParseCoercingStrings(schema, { limit: 'many', nested: { enabled: 'yes' }, list: [], label: 'x' });
+    expect(bad.success).toBe(false);
+    expect(bad.error?.issues.map((i) => i.path.join('.')).sort()).toEqual(['limit', 'nested.enabled']);
   });
 });

@@ -102,7 +102,7 @@ export function configErrorFromZod(prefix: string, error: z.ZodError, input: unk
   return err;
 }
 
-function valueAt(input: unknown, path: PropertyKey[]): unknown {
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   let v: unknown = input;
   for (const key of path) {
     if (v === null || typeof v !== 'object') return undefined;
@@ -213,6 +213,48 @@ function parseEnvValue(v: string): unknown {
     }
   }
   return v;
+}
+
+/**
+ * Validate `value` against `schema`, turning strings into the number or boolean the schema expects where zod
+ * says so. Environment overrides (`RGZ_PLUGINS__X__LIMIT=5`) can only carry strings, and a plugin author should
+ * not have to write `z.coerce` on every numeric key for them to work; only scalars a schema rejected as the wrong
+ * type are touched, so a string the schema accepts stays a string.
+ */
+export function safeParseCoercingStrings<T extends z.ZodType>(schema: T, value: unknown): ReturnType<T['safeParse']> {
+  let current = value;
+  let result = schema.safeParse(current);
+  // Each round fixes every reported path; nested unions can surface new ones, so allow a few rounds.
+  for (let round = 0; round < 5 && !result.success; round++) {
+    let changed = false;
+    for (const issue of result.error.issues) {
+      if (issue.code !== 'invalid_type') continue;
+      const expected = (issue as { expected?: string }).expected;
+      const found = valueAt(current, issue.path);
+      if (typeof found !== 'string' || issue.path.length === 0) continue;
+      const coerced = coerceScalar(found.trim(), expected);
+      if (coerced === undefined) continue;
+      if (!changed) current = structuredClone(current);
+      setAt(current, issue.path, coerced);
+      changed = true;
+    }
+    if (!changed) break;
+    result = schema.safeParse(current);
+  }
+  return result as ReturnType<T['safeParse']>;
+}
+
+function coerceScalar(text: string, expected: string | undefined): unknown {
+  if ((expected === 'number' || expected === 'int') && text !== '' && Number.isFinite(Number(text))) return Number(text);
+  if (expected === 'bigint' && /^-?\d+$/.test(text)) return BigInt(text);
+  if (expected === 'boolean' && (text === 'true' || text === 'false')) return text === 'true';
+  return undefined;
+}
+
+function setAt(root: unknown, path: readonly PropertyKey[], value: unknown): void {
+  let node = root as Record<PropertyKey, unknown>;
+  for (const key of path.slice(0, -1)) node = node[key] as Record<PropertyKey, unknown>;
+  node[path[path.length - 1] as PropertyKey] = value;
 }
 
 /** Parse the server part of a raw config; throws ConfigError naming the key. */

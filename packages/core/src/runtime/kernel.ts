@@ -13,7 +13,7 @@ import semver from 'semver';
 import type { AddressInfo } from 'node:net';
 import { type Principal, TokenService, writeAudit } from '../access/principals.js';
 import { OwnershipRegistry, ResellerScopePlugin } from '../access/reseller-scope.js';
-import { configErrorFromZod, type ServerConfig } from '../config/server-config.js';
+import { configErrorFromZod, type ServerConfig, safeParseCoercingStrings } from '../config/server-config.js';
 import { coreMigrations } from '../domain/migrations.js';
 import type { CoreDatabase } from '../domain/schema.js';
 import { ConfigError, RgzError } from '../errors/rgz-error.js';
@@ -120,7 +120,7 @@ export async function createKernel(options: KernelOptions): Promise<Kernel> {
     }
     let parsed: unknown = {};
     if (plugin.config) {
-      const result = plugin.config.safeParse(load.config ?? {});
+      const result = safeParseCoercingStrings(plugin.config, load.config ?? {});
       if (!result.success) throw configErrorFromZod(`plugins.${name}.config`, result.error, load.config ?? {});
       parsed = result.data;
     }
