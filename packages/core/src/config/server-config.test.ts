@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '../errors/rgz-error.js';
 import { z } from 'zod';
+import { ConfigError } from '../errors/rgz-error.js';
 import { applyEnvOverrides, interpolateSecrets, parseServerConfig, redactConfig, safeParseCoercingStrings } from './server-config.js';
 
 function configError(fn: () => unknown): ConfigError {

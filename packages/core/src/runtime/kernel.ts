@@ -4,13 +4,15 @@
  * the task worker and the scheduler; `listen()` serves HTTP; `stop()` drains and closes in reverse order.
  */
 import 'reflect-metadata';
-import { serve, type ServerType } from '@hono/node-server';
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { type ServerType, serve } from '@hono/node-server';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { Container } from 'inversify';
 import type { Kysely } from 'kysely';
+import type { DestinationStream } from 'pino';
 import semver from 'semver';
-import type { AddressInfo } from 'node:net';
 import { type Principal, TokenService, writeAudit } from '../access/principals.js';
 import { OwnershipRegistry, ResellerScopePlugin } from '../access/reseller-scope.js';
 import { configErrorFromZod, type ServerConfig, safeParseCoercingStrings } from '../config/server-config.js';
@@ -18,6 +20,7 @@ import { coreMigrations } from '../domain/migrations.js';
 import type { CoreDatabase } from '../domain/schema.js';
 import { ConfigError, RgzError } from '../errors/rgz-error.js';
 import { KvEventBus } from '../events/event-bus.js';
+import { embeddedDatabaseAccess } from '../extension-points/backup-target.js';
 import type { AppEnv } from '../http/app-env.js';
 import { notFound, onError } from '../http/problem.js';
 import { PluginRouter } from '../http/router.js';
@@ -25,7 +28,7 @@ import type { Kv } from '../kv/kv.js';
 import { createMemoryKv } from '../kv/memory-kv.js';
 import { createRedisKv } from '../kv/redis-kv.js';
 import { createLogger, type Logger, withRequestContext } from '../logging/logger.js';
-import { createMetrics, type CoreMetrics, type Metrics } from '../metrics/registry.js';
+import { type CoreMetrics, createMetrics, type Metrics } from '../metrics/registry.js';
 import type { CliCommand, RgzPlugin, SetupContext } from '../plugin/define-plugin.js';
 import type { Point, Token } from '../plugin/tokens.js';
 import { Scheduler } from '../scheduler/scheduler.js';
@@ -33,12 +36,9 @@ import { type Database, openDatabase } from '../storage/database.js';
 import { type MigrationSet, migrateUp, migrationStatus } from '../storage/migrations.js';
 import { PgTaskQueue } from '../tasks/task-queue.js';
 import { CORE_VERSION } from '../version.js';
-import { embeddedDatabaseAccess } from '../extension-points/backup-target.js';
 import { registerCoreRoutes } from './core-routes.js';
 import { orderPlugins, type PluginInstance } from './plugin-order.js';
 import { registerProcessMetrics } from './process-metrics.js';
-import { randomUUID } from 'node:crypto';
-import type { DestinationStream } from 'pino';
 
 export interface PluginLoad {
   plugin: RgzPlugin;
