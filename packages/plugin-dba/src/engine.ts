@@ -518,7 +518,7 @@ export class DbaEngine {
       return s === 'done' || s === 'dead';
     });
     if (finished.length === 0) return 0;
-    // audit_log has no index on details->>'task_id': bound the scan by time (the oldest pending run).
+    // Found by core's index on details->>'task_id'; the time bound (the oldest pending run) keeps it tight.
     const since = new Date(Math.min(...queued.map((q) => new Date(q.started_at).getTime())) - 60_000);
     const audits = await db
       .selectFrom('audit_log')

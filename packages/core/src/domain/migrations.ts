@@ -203,5 +203,12 @@ export const coreMigrations: MigrationSet = {
         await sql`create index subscriptions_active_idx on subscriptions (subscriber_id, expires_at) where status = 'active'`.execute(db);
       },
     },
+    core_0004_audit_task_index: {
+      async up(db: Kysely<any>) {
+        // Task handlers record their outcome in the audit log with details.task_id (a CoA's ACK/NAK, …); callers
+        // that enqueued a task find its outcome by that id, which must not scan the whole log.
+        await sql`create index audit_log_task_id_idx on audit_log ((details->>'task_id'))`.execute(db);
+      },
+    },
   },
 };
