@@ -210,5 +210,11 @@ export const coreMigrations: MigrationSet = {
         await sql`create index audit_log_task_id_idx on audit_log ((details->>'task_id'))`.execute(db);
       },
     },
+    core_0005_task_attempts_default: {
+      async up(db: Kysely<any>) {
+        // Null max_attempts = the handler's default, known only where the handler is registered.
+        await sql`alter table core_tasks alter column max_attempts drop not null`.execute(db);
+      },
+    },
   },
 };

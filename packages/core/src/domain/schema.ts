@@ -100,7 +100,8 @@ export interface TasksTable {
   payload: Json;
   status: Generated<'pending' | 'running' | 'done' | 'dead'>;
   attempts: Generated<number>;
-  max_attempts: number;
+  /** Null: the handler's default, decided by the replica that runs it (and recorded on the first failure). */
+  max_attempts: number | null;
   run_at: GeneratedTimestamp;
   locked_by: string | null;
   locked_until: NullableTimestamp;

@@ -6,9 +6,9 @@
  * plan still running is superseded, not stacked.
  */
 import type { Kysely, Transaction } from 'kysely';
+import { RgzError } from '../errors/rgz-error.js';
 import { defineEvent } from '../events/event-bus.js';
 import { defineTask } from '../tasks/task-queue.js';
-import { RgzError } from '../errors/rgz-error.js';
 import type { CoreDatabase, Plan, Subscription } from './schema.js';
 
 export interface SubscriptionActivated {

@@ -167,6 +167,28 @@ describe.each(BACKENDS)('task queue (%s)', (backend) => {
     expect((await taskRows(db, T.name))[0]).toMatchObject({ status: 'dead', attempts: 1, max_attempts: 1, last_error: 'nope' });
   });
 
+  it('a task enqueued where its handler is not registered gets the limit of the replica that runs it', async () => {
+    const T = defineTask<void>(uniqueName('elsewhere'));
+    // An API-only replica: no handler for T.
+    const apiReplica = queue();
+    await apiReplica.enqueue(T, undefined);
+    expect((await taskRows(db, T.name))[0]).toMatchObject({ status: 'pending', max_attempts: null });
+    let calls = 0;
+    const worker = queue();
+    worker.handle(
+      T,
+      async () => {
+        calls++;
+        throw new Error('still failing');
+      },
+      { maxAttempts: 2, backoffSeconds: 0.05 },
+    );
+    worker.start();
+    await waitFor(async () => (await taskRows(db, T.name))[0]?.status === 'dead', 10_000);
+    expect(calls).toBe(2);
+    expect((await taskRows(db, T.name))[0]).toMatchObject({ status: 'dead', attempts: 2, max_attempts: 2, last_error: 'still failing' });
+  });
+
   it('succeeds on a retry after failures and clears the error', async () => {
     const T = defineTask<void>(uniqueName('flaky'));
     let calls = 0;

@@ -6,7 +6,7 @@
  * Execution is at-least-once: handlers must be idempotent.
  */
 import { hostname } from 'node:os';
-import { type Kysely, type Transaction, sql } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import type { CoreDatabase } from '../domain/schema.js';
 import { RgzError } from '../errors/rgz-error.js';
 import { currentRequestId, type Logger, withRequestContext } from '../logging/logger.js';
@@ -67,7 +67,7 @@ interface ClaimedRow {
   name: string;
   payload: unknown;
   attempts: number;
-  max_attempts: number;
+  max_attempts: number | null;
   request_id: string | null;
 }
 
@@ -102,7 +102,9 @@ export class PgTaskQueue implements TaskQueue {
 
   async enqueue<T>(type: TaskType<T>, payload: T, options: EnqueueOptions = {}): Promise<string | null> {
     const db = (options.trx ?? this.db) as Kysely<CoreDatabase>;
-    const maxAttempts = options.maxAttempts ?? this.handlers.get(type.name)?.options.maxAttempts ?? 8;
+    // Without an explicit limit the row keeps null and the handler's own default applies when it runs: the
+    // replica that enqueues need not have the handler registered (an API-only replica enqueues for workers).
+    const maxAttempts = options.maxAttempts ?? null;
     const row = await db
       .insertInto('core_tasks')
       .values({
@@ -227,13 +229,15 @@ export class PgTaskQueue implements TaskQueue {
         this.metrics.tasksProcessed.inc({ task: row.name, outcome: 'done' });
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
-        const dead = row.attempts >= row.max_attempts;
+        const limit = row.max_attempts ?? reg.options.maxAttempts;
+        const dead = row.attempts >= limit;
         const delay = Math.min(3600, reg.options.backoffSeconds * 2 ** (row.attempts - 1)) * (0.8 + Math.random() * 0.4);
         log[dead ? 'error' : 'warn']({ err }, dead ? 'task failed for the last time' : 'task failed, will retry');
         await this.db
           .updateTable('core_tasks')
           .set({
             status: dead ? 'dead' : 'pending',
+            max_attempts: limit,
             run_at: new Date(Date.now() + delay * 1000),
             last_error: message.slice(0, 2000),
             locked_by: null,
