@@ -3,16 +3,20 @@
  * deployment (resellers, tokens, subscribers, plans, jobs, plugins, audit).
  */
 import { z } from '@hono/zod-openapi';
+import type { ExpressionBuilder } from 'kysely';
 import type { AuditInput, Principal, TokenService } from '../access/principals.js';
-import { httpErrors } from '../errors/rgz-error.js';
-import { defineRoute, type PluginRouter } from '../http/router.js';
-import { renderReferencePage } from '../http/reference-page.js';
 import { plansOnSale } from '../domain/plans.js';
+import type { CoreDatabase } from '../domain/schema.js';
+import { httpErrors } from '../errors/rgz-error.js';
+import { renderReferencePage } from '../http/reference-page.js';
+import { defineRoute, type PluginRouter } from '../http/router.js';
 import type { Kv } from '../kv/kv.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
 import type { Database } from '../storage/database.js';
+import type { TaskQueue } from '../tasks/task-queue.js';
 import type { LoadedPluginInfo } from './kernel.js';
+import { registerSubscriberRoutes } from './subscriber-routes.js';
 
 export interface CoreRouteDeps {
   database: Database;
@@ -20,6 +24,7 @@ export interface CoreRouteDeps {
   metrics: Metrics;
   scheduler: Scheduler;
   tokens: TokenService;
+  tasks: TaskQueue;
   plugins: () => LoadedPluginInfo[];
   openApiDocument: () => unknown;
   audit(actor: Principal | null, entry: AuditInput): Promise<void>;
@@ -130,14 +135,35 @@ export function registerCoreRoutes(router: PluginRouter, deps: CoreRouteDeps): v
             name: z.string(),
             reseller_id: z.string().nullable(),
             subscriber_id: z.string().nullable(),
+            token_id: z.string(),
+            expires_at: z.string().nullable().openapi({ description: 'When the token stops working (null: never)' }),
+            reseller: z
+              .object({ id: z.string(), name: z.string(), slug: z.string(), status: z.string() })
+              .nullable()
+              .openapi({ description: 'The reseller a reseller token acts for' }),
           }),
           'Principal',
         ),
       },
     }),
-    (c) => {
+    async (c) => {
       const p = c.get('principal') as Principal;
-      return c.json({ role: p.role, name: p.name, reseller_id: p.resellerId, subscriber_id: p.subscriberId }, 200);
+      const token = await database.db.selectFrom('core_api_tokens').select('expires_at').where('id', '=', p.tokenId).executeTakeFirst();
+      const reseller = p.resellerId
+        ? ((await c.get('db').selectFrom('resellers').select(['id', 'name', 'slug', 'status']).where('id', '=', p.resellerId).executeTakeFirst()) ?? null)
+        : null;
+      return c.json(
+        {
+          role: p.role,
+          name: p.name,
+          reseller_id: p.resellerId,
+          subscriber_id: p.subscriberId,
+          token_id: p.tokenId,
+          expires_at: token?.expires_at ? new Date(token.expires_at).toISOString() : null,
+          reseller,
+        },
+        200,
+      );
     },
   );
 
@@ -280,14 +306,39 @@ export function registerCoreRoutes(router: PluginRouter, deps: CoreRouteDeps): v
       path: '/api/core/subscribers',
       access: ['noc', 'reseller'],
       tags: ['core'],
-      summary: 'Search subscribers by phone or reference (a reseller sees its own)',
-      request: { query: z.object({ q: z.string().max(40).optional(), limit: z.coerce.number().int().min(1).max(500).default(50) }) },
+      summary: 'Search subscribers by phone, reference or device MAC address (a reseller sees its own)',
+      request: {
+        query: z.object({
+          q: z.string().max(40).optional().openapi({ description: 'Part of the phone number or reference; a MAC address (any separator) matches a device' }),
+          mac: z.string().max(40).optional().openapi({ description: 'Part of a device MAC address (aa:bb:cc…, any separator)', example: 'aa:bb:cc:dd:ee:ff' }),
+          limit: z.coerce.number().int().min(1).max(500).default(50),
+        }),
+      },
       responses: { 200: json(z.object({ items: z.array(Subscriber) }), 'Subscribers') },
     }),
     async (c) => {
-      const { q, limit } = c.req.valid('query');
+      const { q, mac, limit } = c.req.valid('query');
       let query = c.get('db').selectFrom('subscribers').selectAll().orderBy('created_at', 'desc').limit(limit);
-      if (q) query = query.where((eb) => eb.or([eb('msisdn', 'like', `%${q}%`), eb('subscriber_ref', 'like', `%${q.toUpperCase()}%`)]));
+      // Devices are stored lower-case and colon-separated; an operator may type AA-BB-CC or aabbcc.
+      const macPattern = (text: string) => {
+        const hex = text.toLowerCase().replace(/[^0-9a-f]/g, '');
+        return hex.length >= 4 && /^[0-9a-fA-F:.\-\s]+$/.test(text) ? `%${hex.match(/.{1,2}/g)?.join(':') ?? hex}%` : null;
+      };
+      const byMac = (pattern: string) => (eb: ExpressionBuilder<CoreDatabase, 'subscribers'>) =>
+        eb.exists(
+          eb.selectFrom('subscriber_devices as d').select('d.id').whereRef('d.subscriber_id', '=', 'subscribers.id').where('d.mac_address', 'like', pattern),
+        );
+      if (mac !== undefined) {
+        const pattern = macPattern(mac);
+        if (!pattern) throw httpErrors.badRequest('invalid_mac', `"${mac}" is not (part of) a MAC address: hexadecimal digits, at least 4`);
+        query = query.where(byMac(pattern));
+      }
+      if (q) {
+        const pattern = q.includes(':') || q.includes('-') ? macPattern(q) : null;
+        query = query.where((eb) =>
+          eb.or([eb('msisdn', 'like', `%${q}%`), eb('subscriber_ref', 'like', `%${q.toUpperCase()}%`), ...(pattern ? [byMac(pattern)(eb)] : [])]),
+        );
+      }
       const rows = await query.execute();
       return c.json({ items: rows.map((r) => ({ ...r, created_at: r.created_at.toISOString() })) }, 200);
     },
@@ -386,15 +437,71 @@ export function registerCoreRoutes(router: PluginRouter, deps: CoreRouteDeps): v
       path: '/api/core/audit',
       access: ['noc', 'reseller'],
       tags: ['core'],
-      summary: 'Audit log, newest first (a reseller sees entries about itself)',
-      request: { query: z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), action: z.string().max(100).optional() }) },
-      responses: { 200: json(z.object({ items: z.array(z.unknown()) }), 'Entries') },
+      summary: 'Audit log, newest first (a reseller sees entries about itself); page with `before` = the previous page’s `next`',
+      request: {
+        query: z.object({
+          limit: z.coerce.number().int().min(1).max(500).default(100),
+          action: z.string().max(100).optional().openapi({ description: 'Exact action, or a prefix ending in a dot (`subscription.`)' }),
+          target_type: z.string().max(100).optional(),
+          target_id: z.string().max(200).optional(),
+          actor_id: z.string().max(200).optional().openapi({ description: 'Token id of the actor' }),
+          from: z.string().datetime({ offset: true }).optional().openapi({ description: 'at ≥ from (ISO 8601)' }),
+          to: z.string().datetime({ offset: true }).optional().openapi({ description: 'at < to (ISO 8601)' }),
+          before: z.coerce.number().int().positive().optional().openapi({ description: 'Only entries with an id below this' }),
+        }),
+      },
+      responses: {
+        200: json(
+          z.object({
+            items: z.array(
+              z
+                .object({
+                  id: z.number().int(),
+                  at: z.string(),
+                  actor_role: z.string(),
+                  actor_id: z.string().nullable(),
+                  action: z.string(),
+                  target_type: z.string().nullable(),
+                  target_id: z.string().nullable(),
+                  reseller_id: z.string().nullable(),
+                  details: z.record(z.string(), z.unknown()),
+                  request_id: z.string().nullable(),
+                })
+                .openapi('AuditEntry'),
+            ),
+            next: z.number().int().nullable().openapi({ description: 'Pass as `before` for the next page; null on the last page' }),
+          }),
+          'Entries',
+        ),
+      },
     }),
     async (c) => {
-      const { limit, action } = c.req.valid('query');
-      let q = c.get('db').selectFrom('audit_log').selectAll().orderBy('id', 'desc').limit(limit);
-      if (action) q = q.where('action', '=', action);
-      return c.json({ items: await q.execute() }, 200);
+      const f = c.req.valid('query');
+      let q = c.get('db').selectFrom('audit_log').selectAll().orderBy('id', 'desc').limit(f.limit);
+      if (f.action?.endsWith('.')) q = q.where('action', 'like', `${f.action.replace(/[\\%_]/g, '\\$&')}%`);
+      else if (f.action) q = q.where('action', '=', f.action);
+      if (f.target_type) q = q.where('target_type', '=', f.target_type);
+      if (f.target_id) q = q.where('target_id', '=', f.target_id);
+      if (f.actor_id) q = q.where('actor_id', '=', f.actor_id);
+      if (f.from) q = q.where('at', '>=', new Date(f.from));
+      if (f.to) q = q.where('at', '<', new Date(f.to));
+      if (f.before) q = q.where('id', '<', f.before);
+      const rows = await q.execute();
+      const last = rows.at(-1);
+      return c.json(
+        {
+          items: rows.map((r) => ({
+            ...r,
+            id: Number(r.id),
+            at: new Date(r.at).toISOString(),
+            details: (typeof r.details === 'string' ? JSON.parse(r.details) : r.details) as Record<string, unknown>,
+          })),
+          next: rows.length === f.limit && last ? Number(last.id) : null,
+        },
+        200,
+      );
     },
   );
+
+  registerSubscriberRoutes(router, { db: database.db, tasks: deps.tasks });
 }

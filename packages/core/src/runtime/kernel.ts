@@ -353,6 +353,7 @@ export async function createKernel(options: KernelOptions): Promise<Kernel> {
       metrics,
       scheduler,
       tokens,
+      tasks,
       plugins: () => infos,
       openApiDocument: () => app.getOpenAPI31Document(openApiInfo),
       audit: (actor, entry) => writeAudit(db, actor, entry),
