@@ -146,7 +146,7 @@ export async function createKernel(options: KernelOptions): Promise<Kernel> {
   async function assemble(): Promise<Kernel> {
     const { metrics, core: coreMetrics } = createMetrics();
     const events = new KvEventBus(kv, log);
-    const tasks = new PgTaskQueue(db, log.child({ component: 'tasks' }), coreMetrics, config.tasks);
+    const tasks = new PgTaskQueue(db, log.child({ component: 'tasks' }), coreMetrics, config.tasks, database);
     const scheduler = new Scheduler(db, log.child({ component: 'scheduler' }), coreMetrics, config.timezone);
     const tokens = new TokenService(db, { cacheMs: 5_000 });
     const ownership = new OwnershipRegistry();

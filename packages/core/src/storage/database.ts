@@ -4,10 +4,10 @@
  */
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { RgzError } from '../errors/rgz-error.js';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { CoreDatabase } from '../domain/schema.js';
+import { RgzError } from '../errors/rgz-error.js';
 
 // bigint columns (bytes, Gigawords) come back as strings by default; counters here stay below 2^53.
 pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
@@ -21,6 +21,12 @@ export interface Database {
   activeConnections(): number;
   /** Embedded only: PGlite's own dump of its data directory (a .tar.gz), for backups. */
   dumpDataDir?(): Promise<Blob>;
+  /**
+   * LISTEN on a channel: `onNotify` runs for each NOTIFY (sent by `pg_notify` in any session, delivered when that
+   * session's transaction commits). Resolves once listening; the returned function stops. Best effort: a lost
+   * listener connection is re-established, and callers keep polling as the safety net.
+   */
+  listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -44,14 +50,29 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       client.on('error', () => {});
     });
     const db = new Kysely<CoreDatabase>({ dialect: new PostgresDialect({ pool }) });
-    return wrap(
+    const listeners = new Set<() => Promise<void>>();
+    const base = wrap(
       db,
       'postgres',
       () => pool.totalCount - pool.idleCount,
       async () => {
+        await Promise.all([...listeners].map((stop) => stop()));
         await db.destroy();
       },
     );
+    const url = options.url;
+    return {
+      ...base,
+      async listen(channel, onNotify) {
+        const stop = await listenOnDedicatedConnection(url, channel, onNotify);
+        const tracked = async () => {
+          listeners.delete(tracked);
+          await stop();
+        };
+        listeners.add(tracked);
+        return tracked;
+      },
+    };
   }
   const { PGlite } = await import('@electric-sql/pglite');
   const { createPgConfig } = await import('@electric-sql/pglite/node-postgres');
@@ -80,7 +101,61 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
       unlock();
     },
   );
-  return { ...embedded, dumpDataDir: () => pglite.dumpDataDir('gzip') };
+  return {
+    ...embedded,
+    dumpDataDir: () => pglite.dumpDataDir('gzip'),
+    async listen(channel, onNotify) {
+      const unsubscribe = await pglite.listen(channel, onNotify);
+      return async () => {
+        if (!pglite.closed) await unsubscribe();
+      };
+    },
+  };
+}
+
+/**
+ * A LISTEN needs its own connection (a pooled one goes back to the pool). If it drops, reconnect with a growing
+ * delay until stopped; notifications sent meanwhile are lost, which callers tolerate (they also poll).
+ */
+async function listenOnDedicatedConnection(url: string, channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>> {
+  let stopped = false;
+  let client: pg.Client | undefined;
+  let retry: NodeJS.Timeout | undefined;
+  let delayMs = 500;
+  const connect = async (): Promise<void> => {
+    const c = new pg.Client({ connectionString: url });
+    c.on('notification', (msg) => {
+      if (msg.channel === channel) onNotify(msg.payload ?? '');
+    });
+    c.on('error', () => {
+      if (stopped || client !== c) return;
+      client = undefined;
+      c.end().catch(() => {});
+      retry = setTimeout(() => void connect().catch(() => {}), delayMs);
+      retry.unref();
+      delayMs = Math.min(delayMs * 2, 30_000);
+    });
+    await c.connect();
+    await c.query(`LISTEN ${pgIdentifier(channel)}`);
+    if (stopped) {
+      await c.end().catch(() => {});
+      return;
+    }
+    client = c;
+    delayMs = 500;
+  };
+  await connect();
+  return async () => {
+    stopped = true;
+    if (retry) clearTimeout(retry);
+    const c = client;
+    client = undefined;
+    await c?.end().catch(() => {});
+  };
+}
+
+function pgIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
 }
 
 /**
@@ -120,7 +195,7 @@ function isAlive(pid: number): boolean {
   }
 }
 
-function wrap(db: Kysely<CoreDatabase>, kind: Database['kind'], active: () => number, close: () => Promise<void>): Database {
+function wrap(db: Kysely<CoreDatabase>, kind: Database['kind'], active: () => number, close: () => Promise<void>): Omit<Database, 'listen'> {
   let closed = false;
   return {
     db,

@@ -189,6 +189,28 @@ describe.each(BACKENDS)('task queue (%s)', (backend) => {
     expect((await taskRows(db, T.name))[0]).toMatchObject({ status: 'dead', attempts: 2, max_attempts: 2, last_error: 'still failing' });
   });
 
+  it('a task enqueued in a transaction starts at commit, not at the next poll (LISTEN/NOTIFY)', async () => {
+    const T = defineTask<{ n: number }>(uniqueName('after-commit'));
+    const ran = deferred<number>();
+    // A poll interval far beyond the wait below: only the notification can start the task in time.
+    const q = new PgTaskQueue(db, log, createMetrics().core, { concurrency: 2, pollIntervalMs: 60_000 }, tdb.database);
+    queues.push(q);
+    q.handle(T, async () => ran.resolve(Date.now()));
+    q.start();
+    expect(await q.listening()).toBe(true);
+    await sleep(300); // the first poll (at start) has run and found nothing
+    let committedAt = 0;
+    await db.transaction().execute(async (trx) => {
+      await q.enqueue(T, { n: 1 }, { trx });
+      // Not visible, and not started, before commit.
+      await sleep(200);
+      expect(await Promise.race([ran.promise.then(() => 'ran'), sleep(0).then(() => 'waiting')])).toBe('waiting');
+      committedAt = Date.now();
+    });
+    const startedAt = await Promise.race([ran.promise, sleep(10_000).then(() => Number.NaN)]);
+    expect(startedAt - committedAt).toBeLessThan(5_000);
+  });
+
   it('succeeds on a retry after failures and clears the error', async () => {
     const T = defineTask<void>(uniqueName('flaky'));
     let calls = 0;

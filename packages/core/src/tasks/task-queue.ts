@@ -11,6 +11,10 @@ import type { CoreDatabase } from '../domain/schema.js';
 import { RgzError } from '../errors/rgz-error.js';
 import { currentRequestId, type Logger, withRequestContext } from '../logging/logger.js';
 import type { CoreMetrics } from '../metrics/registry.js';
+import type { Database } from '../storage/database.js';
+
+/** NOTIFY channel announcing a new task; the payload is the task name. */
+const TASKS_CHANNEL = 'rgz_tasks';
 
 export interface TaskType<T> {
   readonly name: string;
@@ -79,12 +83,15 @@ export class PgTaskQueue implements TaskQueue {
   private readonly inFlight = new Map<string, { promise: Promise<void>; abort: AbortController }>();
   private polling: Promise<void> | undefined;
   private wakeRequested = false;
+  private stopListening: Promise<(() => Promise<void>) | undefined> | undefined;
 
   constructor(
     private readonly db: Kysely<CoreDatabase>,
     private readonly log: Logger,
     private readonly metrics: CoreMetrics,
     private readonly options: { concurrency: number; pollIntervalMs: number },
+    /** Where new-task notifications come from (the database's LISTEN); without it, polling alone. */
+    private readonly notifications?: Pick<Database, 'listen'>,
   ) {}
 
   handle<T>(type: TaskType<T>, handler: (payload: T, ctx: TaskContext) => Promise<void>, options: TaskHandlerOptions = {}): void {
@@ -122,8 +129,12 @@ export class PgTaskQueue implements TaskQueue {
       .onConflict((oc) => oc.column('dedupe_key').doNothing())
       .returning('id')
       .executeTakeFirst();
-    // Inside a transaction the row is not visible yet; the poll loop picks it up after commit.
-    if (row && !options.trx) this.wake();
+    if (row) {
+      // Wake the workers of every replica, this one included. Inside a transaction PostgreSQL delivers the
+      // notification at commit, exactly when the row becomes visible; without it the task waited for a poll.
+      await sql`select pg_notify(${TASKS_CHANNEL}, ${type.name})`.execute(db);
+      if (!options.trx) this.wake();
+    }
     return row ? String(row.id) : null;
   }
 
@@ -131,12 +142,29 @@ export class PgTaskQueue implements TaskQueue {
     if (this.running) return;
     this.running = true;
     this.schedule(0);
+    const listen = this.notifications?.listen;
+    if (listen) {
+      this.stopListening = listen(TASKS_CHANNEL, (name) => {
+        if (this.handlers.has(name)) this.wake();
+      }).catch((err) => {
+        this.log.warn({ err }, 'cannot listen for task notifications; new tasks are picked up by polling only');
+        return undefined;
+      });
+    }
+  }
+
+  /** Resolves once new-task notifications are being received (false: polling only). */
+  async listening(): Promise<boolean> {
+    return (await this.stopListening) !== undefined;
   }
 
   /** Stop claiming, give in-flight tasks `graceMs` to finish, then abort them (they will be retried). */
   async stop(graceMs = 10_000): Promise<void> {
     this.running = false;
     if (this.timer) clearTimeout(this.timer);
+    const stopListening = await this.stopListening;
+    this.stopListening = undefined;
+    await stopListening?.();
     await this.polling;
     const all = Promise.allSettled([...this.inFlight.values()].map((t) => t.promise));
     const timeout = new Promise((r) => setTimeout(r, graceMs).unref());
