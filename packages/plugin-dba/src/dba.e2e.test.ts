@@ -274,11 +274,11 @@ describe.each(BACKENDS)('DBA end to end (%s)', (backend) => {
     expect(pushed[0]?.explanation).toMatch(/sent \(ack\)/);
   });
 
-  // KNOWN GAP (reported to the lead): the RADIUS plugin builds the CoA from the plan only (server/policy.ts planPolicy)
-  // and does not read core's rate override yet, so an unlimited plan's CoA carries no rate at all. When it does,
-  // these start passing: turn `it.fails` into `it`.
-  it.fails('the CoA carries the DBA rate (MikroTik rx/tx = up/down; CoovaChilli kbit/s)', () => {
-    for (const coa of mt.received) expect(coa.get('Mikrotik-Rate-Limit')).toBe('500k/1000k');
+  // The RADIUS plugin lowers the plan's rate by the override (unlimited plans here, so the override is the limit).
+  // RouterOS notation: 1000 kbit/s is written `1M`.
+  it('the CoA carries the DBA rate (MikroTik rx/tx = up/down; CoovaChilli kbit/s)', () => {
+    expect(mt.received).toHaveLength(3);
+    for (const coa of mt.received) expect(coa.get('Mikrotik-Rate-Limit')).toBe('500k/1M');
     expect(chilli.received[0]?.get('ChilliSpot-Bandwidth-Max-Down')).toBe(2000);
     expect(chilli.received[0]?.get('ChilliSpot-Bandwidth-Max-Up')).toBe(1000);
   });

@@ -85,6 +85,17 @@ export const configSchema = z
         staleJobCron: z.string().default('* * * * *'),
       })
       .default({ batchWindowMs: 2, maxBatch: 500, staleJobCron: '* * * * *' }),
+    /**
+     * FreeRADIUS rlm_rest backend: `POST /radius/rest/{authorize,authenticate,post-auth,accounting}` for an operator who
+     * keeps FreeRADIUS in front of RGZ (packages/plugin-radius/freeradius/). FreeRADIUS sends `Authorization: Bearer <token>`.
+     */
+    rest: z
+      .object({
+        enabled: z.boolean().default(false),
+        /** Shared with FreeRADIUS; write `${env:RGZ_RADIUS_REST_TOKEN}`. Required when enabled. */
+        token: z.string().min(32, 'at least 32 characters (e.g. `openssl rand -hex 32`)').max(512).optional(),
+      })
+      .default({ enabled: false }),
     coa: z
       .object({
         /** Id of the `NasClient` used for CoA/Disconnect (this plugin contributes `rgz-udp`). */
@@ -117,6 +128,15 @@ export const configSchema = z
       }),
   })
   .superRefine((config, ctx) => {
+    if (config.rest.enabled && config.rest.token === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['rest', 'token'],
+        message:
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: `${env:…}` is the config file's secret syntax, not a template.
+          'required when rest.enabled is true: the bearer token FreeRADIUS sends (Authorization: Bearer <token>), at least 32 characters; write `${env:RGZ_RADIUS_REST_TOKEN}` and generate it with `openssl rand -hex 32`',
+      });
+    }
     const seen = new Map<string, number>();
     config.nas.forEach((nas, i) => {
       for (const key of [`address:${nas.address}`, `identifier:${nas.identifier}`]) {

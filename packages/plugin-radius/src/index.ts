@@ -1,7 +1,8 @@
 /**
  * @rgz/plugin-radius: the `radius` plugin. A native RADIUS server on UDP (Access-Request with PAP/CHAP, accounting into
  * `radius_sessions`), the NAS registry (`radius_nas` + config, `/api/radius/nas`, core's `nasDirectory`), a UDP
- * CoA/Disconnect client contributed to `NasClients`, and the handler of core's `nas.policy-change` task.
+ * CoA/Disconnect client contributed to `NasClients`, the handler of core's `nas.policy-change` task, and (when
+ * `rest.enabled`) the FreeRADIUS rlm_rest backend under `/radius/rest/`, deciding with the same service as the UDP server.
  * NAS dialects (MikroTik, CoovaChilli, WISPr, …) are separate plugins contributing to `NasVendors`.
  */
 
@@ -12,11 +13,14 @@ import { type RadiusDictionary, standardDictionary } from './codec/index.js';
 import { configSchema, staleAfterSeconds } from './config.js';
 import { NasRegistry } from './nas/registry.js';
 import { registerNasRoutes } from './nas/routes.js';
+import { registerRestRoutes } from './rest/routes.js';
 import { migrations, type RadiusDatabase } from './schema.js';
 import { AccountingWriter } from './server/accounting-writer.js';
 import { buildDictionary } from './server/dictionary.js';
 import { createRadiusMetrics } from './server/metrics.js';
 import { RadiusServer } from './server/radius-server.js';
+import { RadiusService } from './server/service.js';
+import { registerSessionRoutes } from './sessions/routes.js';
 
 export { UdpNasClient, type UdpNasClientOptions } from './coa/udp-nas-client.js';
 export { type ConfigNas, configSchema, type RadiusConfig } from './config.js';
@@ -72,6 +76,12 @@ export default definePlugin({
     ctx.contribute(NasClients, client);
 
     const writer = new AccountingWriter(db, { batchWindowMs: config.accounting.batchWindowMs, maxBatch: config.accounting.maxBatch }, metrics, ctx.log);
+    const service = new RadiusService({
+      auth: { db, kv: ctx.kv, config, timeZone: ctx.server.timezone, staleAfterSeconds: stale, vendor },
+      writer,
+      metrics,
+      log: ctx.log,
+    });
     const server = new RadiusServer(
       {
         auth: config.auth,
@@ -83,8 +93,7 @@ export default definePlugin({
       {
         registry,
         dictionary: () => dictionary,
-        auth: { db, kv: ctx.kv, config, timeZone: ctx.server.timezone, staleAfterSeconds: stale, vendor },
-        writer,
+        service,
         metrics,
         log: ctx.log,
       },
@@ -115,7 +124,8 @@ export default definePlugin({
     });
 
     const origin = `${process.pid}-${Math.random().toString(36).slice(2)}`;
-    registerNasRoutes(ctx.router(), {
+    const router = ctx.router();
+    registerNasRoutes(router, {
       db,
       registry,
       vendors: () => vendors,
@@ -125,6 +135,18 @@ export default definePlugin({
       },
       audit: (actor, entry) => ctx.audit(actor, entry),
     });
+    registerSessionRoutes(router, { tasks: ctx.tasks, audit: (actor, entry) => ctx.audit(actor, entry) });
+    if (config.rest.enabled && config.rest.token !== undefined) {
+      registerRestRoutes(ctx.router('/radius/rest'), {
+        token: config.rest.token,
+        registry,
+        dictionary: () => dictionary,
+        service,
+        metrics,
+        log: ctx.log,
+        tags: [ctx.name],
+      });
+    }
     ctx.on(nasChanged, async (payload) => {
       if (payload.origin !== origin) await registry.refresh();
     });

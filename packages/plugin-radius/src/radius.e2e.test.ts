@@ -6,6 +6,7 @@
  */
 
 import { randomBytes } from 'node:crypto';
+import { writeRateOverride } from '@rgz/core';
 import { BACKENDS } from '@rgz/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AttributeInput, PacketCode, verifyMessageAuthenticator, verifyResponseAuthenticator } from './codec/index.js';
@@ -285,6 +286,23 @@ describe.each(BACKENDS)('RADIUS server (%s)', (backend) => {
       expect(decoded.get('ChilliSpot-Bandwidth-Max-Up')).toBe(512);
       expect(decoded.get('ChilliSpot-Bandwidth-Max-Down')).toBe(1024);
       expect(decoded.get('ChilliSpot-Max-Total-Octets')).toBe(10 * MiB);
+    });
+
+    it('a DBA rate override in force lowers the rate of the Accept, in each dialect', async () => {
+      const s = await addSubscriber(w);
+      await writeRateOverride(w.server.kernel.kv, s.id, { down_kbps: 700, up_kbps: null, computed_at: new Date().toISOString(), source: 'dba' });
+      const mt = await access(papAttrs(s));
+      // DAY10MB is 1024/512: down lowered to 700, up stays at the plan's.
+      expect(read(mt.reply as Buffer, mt.authenticator).get('Mikrotik-Rate-Limit')).toBe('512k/700k');
+      const chilli = await access(papAttrs(s), { from: CHILLI.address, secret: CHILLI.secret, messageAuthenticator: false });
+      const decoded = read(chilli.reply as Buffer, chilli.authenticator, CHILLI.secret);
+      expect(decoded.get('ChilliSpot-Bandwidth-Max-Down')).toBe(700);
+      expect(decoded.get('ChilliSpot-Bandwidth-Max-Up')).toBe(512);
+      // An unlimited plan, overridden downstream only: upstream 0 = no limit for RouterOS.
+      const big = await addSubscriber(w, { plan: 'MONTH1GB' });
+      await writeRateOverride(w.server.kernel.kv, big.id, { down_kbps: 2000, up_kbps: null, computed_at: new Date().toISOString() });
+      const unl = await access(papAttrs(big));
+      expect(read(unl.reply as Buffer, unl.authenticator).get('Mikrotik-Rate-Limit')).toBe('0/2M');
     });
 
     it('wrong secret without Message-Authenticator: the Reject does not verify with the NAS secret', async () => {

@@ -32,7 +32,8 @@ describe.each(BACKENDS)('nas.policy-change → CoA / Disconnect (%s)', (backend)
           attempts: 3,
           disconnectAttempts: 2,
           backoffSeconds: 0,
-          retransmit: { initialTimeoutMs: 80, maxAttempts: 2, maxTimeoutMs: 160, maxDurationMs: 1000 },
+          // Generous first timeout: on a loaded machine an 80 ms timer fires before the fake NAS answers.
+          retransmit: { initialTimeoutMs: 600, maxAttempts: 2, maxTimeoutMs: 1200, maxDurationMs: 3000 },
         },
       },
     });

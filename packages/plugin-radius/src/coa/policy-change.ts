@@ -3,7 +3,8 @@
  * every open session of the subscriber in line with the plan.
  *
  * Attempts 1..`coa.attempts` (default 3): a CoA-Request per open session, built by the session NAS's NasVendor from
- * the active plan (rate, what is left of the quota plus what this session already used, session timeout). ACK → done
+ * the active plan (rate lowered by a DBA rate override in force, what is left of the quota plus what this session already
+ * used, session timeout). ACK → done
  * for that session. NAK with Error-Cause 503 (Session-Context-Not-Found) → the session is already gone, done. Other
  * NAK, timeout, unreachable → the attempt throws and the task queue retries it with exponential backoff.
  * After that (or at once for `admin_disconnect`, for a subscriber without an active plan, and for a NAS whose dialect
@@ -29,6 +30,7 @@ import {
   type RadiusAttribute,
   RadiusAttributeType,
   RadiusErrorCause,
+  readRateOverride,
   type TaskContext,
 } from '@rgz/core';
 import type { RadiusConfig } from '../config.js';
@@ -103,6 +105,8 @@ export async function handlePolicyChange(
     used = (await usage(deps.db, { subscriberId: subscriber.id, windowStart: window.start, onlineSince: now })).usedBytes;
   }
   const ttl = await deps.kv.ttl(`rgz:session:${subscriber.id}`);
+  // DBA writes the override before it enqueues the task, so this read sees the rate the task was sent for.
+  const rateOverride = coaPhase ? await readRateOverride(deps.kv, subscriber.id) : null;
 
   const results = await Promise.all(
     todo.map(async (session): Promise<SessionResult> => {
@@ -135,6 +139,7 @@ export async function handlePolicyChange(
           idleTimeoutSeconds: deps.config.idleTimeoutSeconds,
           sessionKeyTtlSeconds: ttl > 0 ? ttl : undefined,
           capAtWindowEnd: deps.config.capSessionAtQuotaWindow,
+          rateOverride,
         });
         const encoded = vendor.coaRequest(ref, policy);
         return send(deps, client, nas, 'coa', encoded.attributes, ctx, audit, task, encoded.unsupported);

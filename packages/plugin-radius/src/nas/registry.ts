@@ -143,6 +143,11 @@ export class NasRegistry implements NasDirectory {
     return this.#byAddress.get(canonicalAddress(address));
   }
 
+  /** Enabled NAS by NAS-Identifier (requests relayed by FreeRADIUS, no I/O). */
+  byIdentifier(identifier: string): NasEntry | undefined {
+    return this.#byIdentifier.get(identifier);
+  }
+
   /** Any NAS (enabled or not) by id: sessions keep their NAS id, CoA needs its secret. */
   byId(id: string): NasEntry | undefined {
     return this.#byId.get(id);

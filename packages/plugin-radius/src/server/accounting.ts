@@ -4,10 +4,13 @@
  * greatest value seen. Event time = Event-Timestamp (else the receive time) minus Acct-Delay-Time.
  */
 
-import type { RadiusPacket } from '../codec/index.js';
 import type { NasEntry } from '../nas/registry.js';
 import { subscriberFromClass } from './auth.js';
 import { normalizeMac } from './mac.js';
+import type { RequestAttributes } from './request.js';
+
+/** What accounting reads of a request (a decoded datagram fits as it is). */
+type Attributes = Pick<RequestAttributes, 'get' | 'find'>;
 
 export interface SessionRecord {
   readonly kind: 'session';
@@ -51,19 +54,19 @@ export type ParsedAccounting =
 
 const TWO_32 = 2n ** 32n;
 
-function int(packet: RadiusPacket, name: string): number | undefined | 'invalid' {
+function int(packet: Attributes, name: string): number | undefined | 'invalid' {
   const a = packet.find(name);
   if (a === undefined) return undefined;
   if (a.invalid !== undefined || typeof a.value !== 'number') return 'invalid';
   return a.value;
 }
 
-function text(packet: RadiusPacket, name: string): string | null {
+function text(packet: Attributes, name: string): string | null {
   const v = packet.get(name);
   return typeof v === 'string' && v.length > 0 ? v : null;
 }
 
-export function parseAccounting(nas: NasEntry, packet: RadiusPacket, receivedAt: Date): ParsedAccounting {
+export function parseAccounting(nas: NasEntry, packet: Attributes, receivedAt: Date): ParsedAccounting {
   const status = int(packet, 'Acct-Status-Type');
   if (status === undefined || status === 'invalid') return { ok: false, reason: 'Acct-Status-Type missing or invalid' };
   const eventStamp = int(packet, 'Event-Timestamp');

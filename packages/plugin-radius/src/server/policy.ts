@@ -7,10 +7,15 @@
  * before the subscription (a new purchase starts a fresh allowance). Usage in a window = bytes in + out of every session
  * of the subscriber (all devices, all NAS) that started in it; Session-Timeout is capped at the window's end so
  * sessions do not straddle windows (config `capSessionAtQuotaWindow`).
+ *
+ * Rate: the plan's MIR, lowered per direction by a DBA rate override when one is in force (core's
+ * `applyRateOverride`, rate-override.ts). `SessionPolicy.rateLimit` carries both directions, so a direction without a
+ * limit (an unlimited plan overridden in one direction only, or a plan with a rate in one direction) is sent as 0,
+ * which every shipped dialect reads as "no limit" (RouterOS `0`, CoovaChilli and WISPr bandwidth 0).
  */
 
-import type { ActivePlan, Kysely, SessionPolicy } from '@rgz/core';
-import { sql } from '@rgz/core';
+import type { ActivePlan, Kysely, RateOverride, SessionPolicy } from '@rgz/core';
+import { applyRateOverride, sql } from '@rgz/core';
 import type { RadiusDatabase } from '../schema.js';
 
 export interface QuotaWindow {
@@ -117,6 +122,8 @@ export interface PolicyInput {
   /** Seconds left on the portal session key (`rgz:session:{id}`), when it expires. */
   sessionKeyTtlSeconds?: number | undefined;
   capAtWindowEnd: boolean;
+  /** DBA rate override in force for the subscriber (core's `readRateOverride`); null or absent = the plan's rate. */
+  rateOverride?: RateOverride | null;
 }
 
 export interface PlanPolicy {
@@ -124,6 +131,20 @@ export interface PlanPolicy {
   /** Quota left in the window (undefined: no quota). Zero or less: used up. */
   remainingBytes?: number;
   window: QuotaWindow;
+}
+
+/** Smallest rate sent for a limited direction: 0 means "no limit" to the NAS, so an override of 0 must not lift it. */
+const MIN_LIMITED_KBPS = 1;
+
+/** The plan's rate lowered by the override, in bit/s; undefined when neither direction is limited. */
+export function sessionRate(
+  plan: { readonly rate_down_kbps: number | null; readonly rate_up_kbps: number | null },
+  override: RateOverride | null,
+): SessionPolicy['rateLimit'] {
+  const { downKbps, upKbps } = applyRateOverride({ downKbps: plan.rate_down_kbps, upKbps: plan.rate_up_kbps }, override);
+  if (downKbps === null && upKbps === null) return undefined;
+  const bps = (kbps: number | null) => (kbps === null ? 0 : Math.max(MIN_LIMITED_KBPS, kbps) * 1000);
+  return { upBps: bps(upKbps), downBps: bps(downKbps) };
 }
 
 export function planPolicy(input: PolicyInput): PlanPolicy {
@@ -141,8 +162,7 @@ export function planPolicy(input: PolicyInput): PlanPolicy {
     const forSession = Math.max(0, remainingBytes) + (input.sessionBytes ?? 0);
     quota = { totalBytes: BigInt(Math.floor(forSession)) };
   }
-  const rateLimit =
-    plan.rate_down_kbps !== null && plan.rate_up_kbps !== null ? { upBps: plan.rate_up_kbps * 1000, downBps: plan.rate_down_kbps * 1000 } : undefined;
+  const rateLimit = sessionRate(plan, input.rateOverride ?? null);
   const policy: SessionPolicy = {
     ...(rateLimit ? { rateLimit } : {}),
     ...(quota ? { quota } : {}),

@@ -24,11 +24,10 @@ import {
   verifyRequestAuthenticator,
 } from '../codec/index.js';
 import type { NasEntry, NasRegistry } from '../nas/registry.js';
-import { parseAccounting } from './accounting.js';
-import type { AccountingWriter } from './accounting-writer.js';
-import { type AuthDeps, type AuthOutcome, authenticate } from './auth.js';
 import { DuplicateCache } from './duplicate-cache.js';
 import type { DropReason, RadiusMetrics, RequestType } from './metrics.js';
+import { packetAttributes } from './request.js';
+import { AccountingNotStored, type RadiusService } from './service.js';
 
 export type ListenerKind = 'auth' | 'acct';
 
@@ -43,8 +42,8 @@ export interface RadiusServerOptions {
 export interface RadiusServerDeps {
   registry: NasRegistry;
   dictionary: () => RadiusDictionary;
-  auth: AuthDeps;
-  writer: AccountingWriter;
+  /** The decision and the accounting store, shared with the rlm_rest backend. */
+  service: RadiusService;
   metrics: RadiusMetrics;
   log: Logger;
 }
@@ -53,9 +52,6 @@ const ALLOWED: Record<ListenerKind, ReadonlySet<number>> = {
   auth: new Set([PacketCode.AccessRequest, PacketCode.StatusServer]),
   acct: new Set([PacketCode.AccountingRequest, PacketCode.StatusServer]),
 };
-
-/** Control characters out, length bounded: the User-Name comes from the network and goes into a log line. */
-const printable = (text: string) => [...text.slice(0, 128)].map((ch) => ((ch.codePointAt(0) ?? 0) < 0x20 || ch === '\u007f' ? '?' : ch)).join('');
 
 class Dropped extends Error {
   constructor(readonly reason: DropReason) {
@@ -174,7 +170,7 @@ export class RadiusServer {
     cache.begin(key, packet.raw);
     this.#inFlight[kind]++;
     try {
-      const response = await this.#process(kind, nas, packet, type, started);
+      const response = await this.#process(kind, nas, packet, started);
       cache.finish(key, packet.raw, response);
       if (response) this.#send(kind, response, rinfo);
     } catch (err) {
@@ -186,7 +182,7 @@ export class RadiusServer {
     }
   }
 
-  async #process(kind: ListenerKind, nas: NasEntry, packet: RadiusPacket, type: RequestType, started: bigint): Promise<Buffer | null> {
+  async #process(kind: ListenerKind, nas: NasEntry, packet: RadiusPacket, started: bigint): Promise<Buffer | null> {
     const dictionary = this.deps.dictionary();
     const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
     if (packet.code === PacketCode.StatusServer) {
@@ -200,67 +196,22 @@ export class RadiusServer {
       return reply;
     }
     if (packet.code === PacketCode.AccessRequest) {
-      const outcome = await authenticate(this.deps.auth, nas, packet);
-      const reply = encodeResponse(
+      const outcome = await this.deps.service.access(nas, packetAttributes(packet), 'udp', started);
+      return encodeResponse(
         packet,
         { code: outcome.accepted ? PacketCode.AccessAccept : PacketCode.AccessReject, attributes: outcome.attributes },
         nas.secret,
-        {
-          dictionary,
-        },
+        { dictionary },
       );
-      this.deps.metrics.request('access', outcome.accepted ? 'accept' : 'reject', seconds());
-      this.#logAuth(nas, packet, outcome);
-      return reply;
     }
-    // Accounting-Request
-    const parsed = parseAccounting(nas, packet, new Date());
-    if (!parsed.ok) {
-      this.deps.log.warn({ nas: nas.identifier, reason: parsed.reason }, 'Accounting-Request dropped');
-      throw new Dropped('invalid_accounting');
+    // Accounting-Request: answered only once the record is committed.
+    try {
+      await this.deps.service.accounting(nas, packet, new Date(), started);
+    } catch (err) {
+      if (err instanceof AccountingNotStored) throw new Dropped(err.code);
+      throw err;
     }
-    if (parsed.record !== null) {
-      try {
-        await this.deps.writer.submit(parsed.record);
-      } catch {
-        throw new Dropped('store_failed');
-      }
-    }
-    const reply = encodeResponse(packet, { code: PacketCode.AccountingResponse }, nas.secret, { dictionary });
-    this.deps.metrics.request(type, parsed.record === null ? 'ignored' : 'ok', seconds());
-    return reply;
-  }
-
-  /** One line per authentication, in the seed's radius_logs shape, as structured JSON. */
-  #logAuth(nas: NasEntry, packet: RadiusPacket, outcome: AuthOutcome): void {
-    const nasIdValue = packet.get('NAS-Identifier');
-    const nasId = printable(typeof nasIdValue === 'string' ? nasIdValue : nas.identifier);
-    const user = printable(outcome.user);
-    const calling = packet.get('Calling-Station-Id');
-    const fields = {
-      event: 'radius_auth',
-      result: outcome.accepted ? 'success' : 'failure',
-      user,
-      nas_id: nasId,
-      nas: nas.id,
-      nas_address: nas.address,
-      mode: outcome.mode,
-      method: packet.has('CHAP-Password') ? 'chap' : 'pap',
-      ...(typeof calling === 'string' ? { calling_station_id: printable(calling) } : {}),
-      ...(outcome.subscriberId ? { subscriber_id: outcome.subscriberId } : {}),
-      ...(outcome.reason ? { reason: outcome.reason } : {}),
-      ...(outcome.unsupported ? { unsupported: outcome.unsupported } : {}),
-    };
-    if (outcome.accepted) {
-      this.deps.log.info(fields, `[Auth] [Success] User=${user}, NAS-ID=${nasId}`);
-      if (outcome.vendorMissing)
-        this.deps.log.warn(
-          { nas: nas.identifier, vendor: nas.vendor },
-          'NAS vendor dialect not loaded: Accept carries standard attributes only (no rate or quota)',
-        );
-    } else {
-      this.deps.log.info(fields, `[Auth] [Failure] User=${user}, NAS-ID=${nasId}, reason=${outcome.reason}`);
-    }
+    return encodeResponse(packet, { code: PacketCode.AccountingResponse }, nas.secret, { dictionary });
   }
 
   #logUnknown(address: string): void {

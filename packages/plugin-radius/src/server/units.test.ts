@@ -1,7 +1,7 @@
 /** Unit tests of the server's pure parts: MAC formats, the duplicate cache, the success-rate window, quota windows,
  * accounting parsing and batching plans, and the merged dictionary. */
 
-import type { ActivePlan, Plan, Subscription } from '@rgz/core';
+import type { ActivePlan, Plan, RateOverride, Subscription } from '@rgz/core';
 import { createChilliVendor } from '@rgz/nas-coovachilli';
 import { createMikrotikVendor } from '@rgz/nas-mikrotik';
 import { createWisprVendor } from '@rgz/nas-wispr';
@@ -16,7 +16,7 @@ import { buildDictionary } from './dictionary.js';
 import { DuplicateCache } from './duplicate-cache.js';
 import { normalizeMac } from './mac.js';
 import { SlidingRate } from './metrics.js';
-import { addMonths, localMidnight, planPolicy, quotaWindow } from './policy.js';
+import { addMonths, localMidnight, planPolicy, quotaWindow, sessionRate } from './policy.js';
 
 describe('normalizeMac', () => {
   it('reads the formats NAS use and writes aa:bb:cc:dd:ee:ff', () => {
@@ -171,6 +171,52 @@ describe('planPolicy', () => {
     const { policy, remainingBytes } = planPolicy({ ...base, active: unlimited, usedBytes: 123 });
     expect(remainingBytes).toBeUndefined();
     expect(policy).toEqual({ sessionTimeoutSeconds: 24 * 86_400 + 12 * 3600, interimIntervalSeconds: 300 });
+  });
+});
+
+describe('planPolicy with a DBA rate override', () => {
+  const TZ = 'Africa/Porto-Novo';
+  const now = new Date('2026-11-25T12:00:00Z');
+  const base = { now, timeZone: TZ, interimIntervalSeconds: 300, capAtWindowEnd: true, usedBytes: 0 };
+  const capped = active({ rate_up_kbps: 1024, rate_down_kbps: 2048 }, '2026-11-20T00:00:00Z', '2026-12-20T00:00:00Z');
+  const unlimited = active({ rate_up_kbps: null, rate_down_kbps: null }, '2026-11-20T00:00:00Z', '2026-12-20T00:00:00Z');
+  const override = (down: number | null, up: number | null): RateOverride => ({ down_kbps: down, up_kbps: up, computed_at: now.toISOString() });
+  const mikrotik = createMikrotikVendor();
+  const chilli = createChilliVendor();
+  const value = (attrs: readonly { name: string; value: unknown }[], name: string) => attrs.find((a) => a.name === name)?.value;
+
+  it('lowers the plan per direction, never raises it; MikroTik gets rx/tx = up/down, CoovaChilli kbit/s', () => {
+    const { policy } = planPolicy({ ...base, active: capped, rateOverride: { ...override(1500, 2000), burst_down_kbps: 500, source: 'dba' } });
+    // Down lowered to 1500, up stays at the plan's 1024 (the override is above it).
+    expect(policy.rateLimit).toEqual({ upBps: 1_024_000, downBps: 1_500_000 });
+    expect(value(mikrotik.accessAccept(policy).attributes, 'Mikrotik-Rate-Limit')).toBe('1024k/1500k');
+    const coa = chilli.coaRequest?.({ userName: 'RGZ-1', acctSessionId: 'a1' }, policy);
+    expect(value(coa?.attributes ?? [], 'ChilliSpot-Bandwidth-Max-Up')).toBe(1024);
+    expect(value(coa?.attributes ?? [], 'ChilliSpot-Bandwidth-Max-Down')).toBe(1500);
+  });
+
+  it('an unlimited plan takes the override as its limit', () => {
+    const { policy } = planPolicy({ ...base, active: unlimited, rateOverride: override(1000, 500) });
+    expect(policy.rateLimit).toEqual({ upBps: 500_000, downBps: 1_000_000 });
+    expect(value(mikrotik.coaRequest?.({ userName: 'RGZ-1', acctSessionId: 'a1' }, policy).attributes ?? [], 'Mikrotik-Rate-Limit')).toBe('500k/1M');
+    expect(value(chilli.accessAccept(policy).attributes, 'ChilliSpot-Bandwidth-Max-Down')).toBe(1000);
+  });
+
+  it('a direction limited on neither side is sent as 0 (no limit), and a 0 override still limits', () => {
+    const downOnly = planPolicy({ ...base, active: unlimited, rateOverride: override(800, null) }).policy;
+    expect(downOnly.rateLimit).toEqual({ upBps: 0, downBps: 800_000 });
+    expect(value(mikrotik.accessAccept(downOnly).attributes, 'Mikrotik-Rate-Limit')).toBe('0/800k');
+    expect(value(chilli.accessAccept(downOnly).attributes, 'ChilliSpot-Bandwidth-Max-Up')).toBe(0);
+    // A plan limited upstream only, overridden downstream only: both directions limited.
+    const upPlan = active({ rate_up_kbps: 256, rate_down_kbps: null }, '2026-11-20T00:00:00Z', '2026-12-20T00:00:00Z');
+    expect(planPolicy({ ...base, active: upPlan, rateOverride: override(700, null) }).policy.rateLimit).toEqual({ upBps: 256_000, downBps: 700_000 });
+    expect(planPolicy({ ...base, active: upPlan }).policy.rateLimit).toEqual({ upBps: 256_000, downBps: 0 });
+    expect(sessionRate({ rate_down_kbps: 2048, rate_up_kbps: 1024 }, override(0, 0))).toEqual({ upBps: 1000, downBps: 1000 });
+  });
+
+  it('without an override (absent, null, or expired key) the plan rate applies; nothing limited → no rateLimit', () => {
+    expect(planPolicy({ ...base, active: capped, rateOverride: null }).policy.rateLimit).toEqual({ upBps: 1_024_000, downBps: 2_048_000 });
+    expect(planPolicy({ ...base, active: unlimited, rateOverride: override(null, null) }).policy.rateLimit).toBeUndefined();
   });
 });
 

@@ -1,7 +1,9 @@
 /**
  * A fake NAS Dynamic Authorization Server for tests: a UDP listener on 127.0.0.1 that decodes CoA/Disconnect-Requests
  * with the codec, verifies their Request Authenticator and Message-Authenticator, records them, and answers ACK, NAK
- * (with Error-Cause), nothing, or an ACK with a forged authenticator, as queued.
+ * (with Error-Cause), nothing, or an ACK with a forged authenticator, as queued. Like a real NAS (RFC 5176 §2.3) it
+ * answers a retransmission of a request it already answered with the same reply, without recording it again or taking
+ * the next queued answer: on a loaded machine the client's retransmission timer may fire before the answer arrives.
  */
 
 import { createSocket } from 'node:dgram';
@@ -36,6 +38,7 @@ export async function startFakeNas(options: { secret?: string; dictionary?: Radi
   const queue: NasPeerAnswer[] = [];
   let fallback: NasPeerAnswer = { reply: 'ack' };
   const seen: ReceivedRadiusPacket[] = [];
+  const answered = new Map<string, Buffer>();
 
   socket.on('message', (msg, rinfo) => {
     let packet: RadiusPacket;
@@ -45,6 +48,12 @@ export async function startFakeNas(options: { secret?: string; dictionary?: Radi
       return;
     }
     if (packet.code !== PacketCode.CoaRequest && packet.code !== PacketCode.DisconnectRequest) return;
+    const key = `${rinfo.address}:${rinfo.port}:${packet.identifier}:${packet.authenticator.toString('hex')}`;
+    const cached = answered.get(key);
+    if (cached !== undefined) {
+      socket.send(cached, rinfo.port, rinfo.address);
+      return;
+    }
     const ma = verifyMessageAuthenticator(packet.raw, secret);
     seen.push({
       code: packet.code,
@@ -69,7 +78,9 @@ export async function startFakeNas(options: { secret?: string; dictionary?: Radi
       secret,
       { dictionary },
     );
+    // A forged answer stands for one the client must ignore: its retransmission is answered afresh.
     if (answer.reply === 'bad_authenticator') reply[4] = (reply[4] ?? 0) ^ 0xff;
+    else answered.set(key, reply);
     socket.send(reply, rinfo.port, rinfo.address);
   });
   await new Promise<void>((resolve) => socket.bind(0, host, resolve));
