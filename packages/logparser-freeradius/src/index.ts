@@ -4,9 +4,8 @@
  * lines (what RGZ's own RADIUS plugin logs) to core's `LogParsers` point, read by `@rgz/plugin-logs`.
  */
 
-import { definePlugin, LogParsers, z } from '@rgz/core';
+import { definePlugin, isTimeZone, LogParsers, z } from '@rgz/core';
 import { createFreeradiusParser, FREERADIUS_APP_NAMES } from './parser.js';
-import { isTimeZone } from './zoned-time.js';
 
 export { createFreeradiusParser, FREERADIUS_APP_NAMES, type FreeradiusParserOptions, normalizeMac } from './parser.js';
 

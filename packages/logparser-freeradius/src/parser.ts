@@ -13,7 +13,7 @@
  */
 
 import type { LogParser, LogRecord, SyslogMessage, SyslogSeverity } from '@rgz/core';
-import { zonedToUtc } from './zoned-time.js';
+import { zonedToUtc } from '@rgz/core';
 
 export interface FreeradiusParserOptions {
   /** Instance id in `LogParsers` (default `freeradius`). */

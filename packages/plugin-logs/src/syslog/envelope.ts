@@ -13,7 +13,7 @@
  */
 
 import type { SyslogMessage, SyslogSeverity } from '@rgz/core';
-import { zonedToUtc } from '../util/zoned-time.js';
+import { zonedToUtc } from '@rgz/core';
 
 const MONTHS: Record<string, number> = { Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11 };
 const BSD_TIME = /(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) {1,2}(\d{1,2})(?: (\d{4}))? (\d{2}):(\d{2}):(\d{2})(?:\.\d{1,6})?(?= |$)/y;

@@ -15,39 +15,12 @@
  */
 
 import type { ActivePlan, Kysely, RateOverride, SessionPolicy } from '@rgz/core';
-import { applyRateOverride, sql } from '@rgz/core';
+import { applyRateOverride, localMidnight, sql } from '@rgz/core';
 import type { RadiusDatabase } from '../schema.js';
 
 export interface QuotaWindow {
   readonly start: Date;
   readonly end: Date;
-}
-
-/** Offset of `timeZone` from UTC at `at`, in ms (local = UTC + offset). */
-function zoneOffsetMs(at: Date, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).formatToParts(at);
-  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
-  const local = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
-  return local - Math.floor(at.getTime() / 1000) * 1000;
-}
-
-/** Local midnight starting the day that contains `at` (offset `days` days later), as a UTC instant. */
-export function localMidnight(at: Date, timeZone: string, days = 0): Date {
-  const offset = zoneOffsetMs(at, timeZone);
-  const local = new Date(at.getTime() + offset);
-  const midnightLocal = Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate() + days);
-  // Re-read the offset at the target instant (a DST change between `at` and it).
-  const guess = new Date(midnightLocal - offset);
-  return new Date(midnightLocal - zoneOffsetMs(guess, timeZone));
 }
 
 /** `start` plus `months` calendar months (UTC fields), the day clamped to the month's length (Jan 31 + 1 → Feb 28/29). */

@@ -1,7 +1,7 @@
 /** Unit tests of the server's pure parts: MAC formats, the duplicate cache, the success-rate window, quota windows,
  * accounting parsing and batching plans, and the merged dictionary. */
 
-import type { ActivePlan, Plan, RateOverride, Subscription } from '@rgz/core';
+import { type ActivePlan, localMidnight, type Plan, type RateOverride, type Subscription } from '@rgz/core';
 import { createChilliVendor } from '@rgz/nas-coovachilli';
 import { createMikrotikVendor } from '@rgz/nas-mikrotik';
 import { createWisprVendor } from '@rgz/nas-wispr';
@@ -16,7 +16,7 @@ import { buildDictionary } from './dictionary.js';
 import { DuplicateCache } from './duplicate-cache.js';
 import { normalizeMac } from './mac.js';
 import { SlidingRate } from './metrics.js';
-import { addMonths, localMidnight, planPolicy, quotaWindow, sessionRate } from './policy.js';
+import { addMonths, planPolicy, quotaWindow, sessionRate } from './policy.js';
 
 describe('normalizeMac', () => {
   it('reads the formats NAS use and writes aa:bb:cc:dd:ee:ff', () => {

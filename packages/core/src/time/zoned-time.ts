@@ -1,6 +1,8 @@
 /**
- * Wall-clock time in an IANA zone → UTC instant, with the platform's Intl data (no dependency). Used for the ctime
- * prefix of FreeRADIUS log files, which carries neither zone nor offset.
+ * Wall-clock time in an IANA zone ↔ UTC instants, with the platform's Intl data (no dependency). Daily quotas,
+ * report periods and log timestamps without an offset all need it, on hot paths (one RADIUS auth asks several
+ * times), so the formatter for each zone is built once: constructing an Intl.DateTimeFormat costs far more than
+ * formatting with it.
  */
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
@@ -23,8 +25,9 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
   return f;
 }
 
-/** Offset of `timeZone` from UTC at instant `utcMs`, in milliseconds (east positive). */
-function offsetMs(utcMs: number, timeZone: string): number {
+/** Offset of `timeZone` from UTC at `at`, in milliseconds (local = UTC + offset; east positive). */
+export function zoneOffsetMs(at: Date | number, timeZone: string): number {
+  const utcMs = typeof at === 'number' ? at : at.getTime();
   const parts = formatter(timeZone).formatToParts(new Date(utcMs));
   const get = (type: Intl.DateTimeFormatPartTypes): number => Number(parts.find((p) => p.type === type)?.value ?? 0);
   const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour') % 24, get('minute'), get('second'));
@@ -45,8 +48,18 @@ export function isTimeZone(timeZone: string): boolean {
 export function zonedToUtc(y: number, mo: number, d: number, h: number, mi: number, s: number, timeZone: string): number {
   const guess = Date.UTC(y, mo, d, h, mi, s);
   if (timeZone === 'UTC' || timeZone === 'Etc/UTC') return guess;
-  const first = offsetMs(guess, timeZone);
+  const first = zoneOffsetMs(guess, timeZone);
   const t = guess - first;
-  const second = offsetMs(t, timeZone);
+  const second = zoneOffsetMs(t, timeZone);
   return second === first ? t : guess - second;
+}
+
+/** Local midnight starting the day that contains `at` (offset `days` days later), as a UTC instant. */
+export function localMidnight(at: Date, timeZone: string, days = 0): Date {
+  const offset = zoneOffsetMs(at, timeZone);
+  const local = new Date(at.getTime() + offset);
+  const midnightLocal = Date.UTC(local.getUTCFullYear(), local.getUTCMonth(), local.getUTCDate() + days);
+  // Re-read the offset at the target instant (a DST change between `at` and it).
+  const guess = new Date(midnightLocal - offset);
+  return new Date(midnightLocal - zoneOffsetMs(guess, timeZone));
 }
