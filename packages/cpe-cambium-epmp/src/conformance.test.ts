@@ -2,10 +2,12 @@
  * Conformance with LibreNMS: parse LibreNMS's recorded ePMP walk with this profile and compare with the values LibreNMS
  * computed from it (tests/data/epmp.json), for every field both define; the others are listed with the reason.
  */
-import { simulatePoll, simulateProbe } from '@rgz/core/testing';
+import { librenms, simulatePoll, simulateProbe } from '@rgz/core/testing';
 import { describe, expect, it } from 'vitest';
 import { createEpmpProfile } from './index.js';
-import { ALL_RECORDINGS, CONFORMANCE_AVAILABLE, type Comparison, expected, recording, report, SKIP_REASON } from './test-support/librenms.js';
+
+const { ALL_RECORDINGS, CONFORMANCE_AVAILABLE, expected, recording, report, SKIP_REASON } = librenms;
+type Comparison = librenms.Comparison;
 
 const C = '1.3.6.1.4.1.17713.21';
 const NOT_COMPARED: Record<string, string> = {

@@ -6,9 +6,7 @@
  * an AP). OIDs and units: README.md.
  */
 import type { CpePollPlan, CpePollResult, CpeProbe, CpeProfile, CpeSample, Oid, RadioStats, StationStats } from '@rgz/core';
-import { StandardOid } from '@rgz/core';
-import { IF_MIB_COLUMNS, parseInterfaces } from './if-mib.js';
-import { compact, macFromText, numberOf, stringOf, Varbinds, within } from './varbinds.js';
+import { compactFields, IF_MIB_COLUMNS, macFromText, parseIfMibInterfaces, StandardOid, Varbinds, varbindNumber, varbindText, withinRange } from '@rgz/core';
 
 const C = '1.3.6.1.4.1.17713.21';
 
@@ -104,7 +102,7 @@ export function createEpmpProfile(options: EpmpProfileOptions = {}): CpeProfile 
 
 export function detectEpmp(probe: CpeProbe): number {
   if (probe.sysObjectID === C || probe.sysObjectID.startsWith(`${C}.`)) return 100;
-  const answers = probe.varbinds.some((vb) => vb.oid.startsWith(`${C}.`) && (numberOf(vb) !== undefined || stringOf(vb) !== undefined));
+  const answers = probe.varbinds.some((vb) => vb.oid.startsWith(`${C}.`) && (varbindNumber(vb) !== undefined || varbindText(vb) !== undefined));
   return answers ? 90 : 0;
 }
 
@@ -135,15 +133,15 @@ export function parseEpmp(result: CpePollResult): CpeSample {
 
   const radioBase = {
     ssid: vb.str(EpmpOid.ssid),
-    frequencyMHz: within(vb.num(EpmpOid.frequency), 1, 100_000),
+    frequencyMHz: withinRange(vb.num(EpmpOid.frequency), 1, 100_000),
     channelWidthMHz: BANDWIDTH[vb.num(EpmpOid.bandwidth) ?? -1],
-    txPowerDbm: within(nonZero(vb.num(EpmpOid.txPower)), -40, 40),
-    stationCount: within(vb.num(EpmpOid.connectedStations), 0, 100_000),
+    txPowerDbm: withinRange(nonZero(vb.num(EpmpOid.txPower)), -40, 40),
+    stationCount: withinRange(vb.num(EpmpOid.connectedStations), 0, 100_000),
   };
   let radio: RadioStats;
   if (role === 'ap') {
     // The AP's view: averages over its subscriber modules (UL readings are what the AP receives).
-    radio = compact({
+    radio = compactFields({
       ...radioBase,
       role,
       signalDbm: avg(stations.map((s) => s.signalDbm).filter((v): v is number => v !== undefined)),
@@ -152,26 +150,26 @@ export function parseEpmp(result: CpePollResult): CpeSample {
       stationCount: radioBase.stationCount ?? stations.length,
     });
   } else {
-    const chains = [vb.num(EpmpOid.rssiCh0), vb.num(EpmpOid.rssiCh1)].map((v) => within(nonZero(v), -130, 0)).filter((v): v is number => v !== undefined);
-    radio = compact({
+    const chains = [vb.num(EpmpOid.rssiCh0), vb.num(EpmpOid.rssiCh1)].map((v) => withinRange(nonZero(v), -130, 0)).filter((v): v is number => v !== undefined);
+    radio = compactFields({
       ...radioBase,
       role,
-      signalDbm: within(nonZero(vb.num(EpmpOid.dlRssi)), -130, 0),
+      signalDbm: withinRange(nonZero(vb.num(EpmpOid.dlRssi)), -130, 0),
       chainSignalDbm: chains.length ? chains : undefined,
-      snrDb: within(vb.num(EpmpOid.dlSnr), -20, 100),
-      linkQualityPercent: within(vb.num(EpmpOid.txQuality), 0, 100),
-      capacityPercent: within(vb.num(EpmpOid.txCapacity), 0, 100),
+      snrDb: withinRange(vb.num(EpmpOid.dlSnr), -20, 100),
+      linkQualityPercent: withinRange(vb.num(EpmpOid.txQuality), 0, 100),
+      capacityPercent: withinRange(vb.num(EpmpOid.txCapacity), 0, 100),
     });
   }
   const hasRadio = Object.keys(radio).some((k) => k !== 'role') || role !== 'unknown';
 
-  return compact({
+  return compactFields({
     polledAt: result.polledAt,
     uptimeSeconds: ticks?.type === 'TimeTicks' ? ticks.value / 100 : undefined,
     firmware: vb.str(EpmpOid.firmware),
-    cpuLoadPercent: cpu !== undefined ? within(cpu / 10, 0, 100) : undefined,
+    cpuLoadPercent: cpu !== undefined ? withinRange(cpu / 10, 0, 100) : undefined,
     radios: hasRadio ? [radio] : [],
-    interfaces: parseInterfaces(vb),
+    interfaces: parseIfMibInterfaces(vb),
     stations,
   });
 }
@@ -179,24 +177,24 @@ export function parseEpmp(result: CpePollResult): CpeSample {
 function parseStations(vb: Varbinds): StationStats[] {
   const out: StationStats[] = [];
   for (const [row, macVb] of vb.column(EpmpOid.staMac)) {
-    const mac = macFromText(stringOf(macVb));
+    const mac = macFromText(varbindText(macVb));
     if (!mac || !/^\d+$/.test(row)) continue;
     const at = (col: Oid) => vb.get(`${col}.${row}`);
-    const num = (col: Oid) => numberOf(at(col));
+    const num = (col: Oid) => varbindNumber(at(col));
     const ip = at(EpmpOid.staIp);
-    const rate = stringOf(at(EpmpOid.staDlRateMbps));
+    const rate = varbindText(at(EpmpOid.staDlRateMbps));
     const rateMbps = rate && /^\d+(?:\.\d+)?$/.test(rate) ? Number(rate) : undefined;
     out.push(
-      compact({
+      compactFields({
         mac,
         ip: ip?.type === 'IpAddress' && ip.value !== '0.0.0.0' ? ip.value : undefined,
-        name: stringOf(at(EpmpOid.staHostName)),
-        signalDbm: within(num(EpmpOid.staUlRssi), -130, -1),
-        remoteSignalDbm: within(num(EpmpOid.staDlRssi), -130, -1),
-        snrDb: within(num(EpmpOid.staUlSnr), -20, 100),
-        linkQualityPercent: within(num(EpmpOid.staTxQuality), 0, 100),
+        name: varbindText(at(EpmpOid.staHostName)),
+        signalDbm: withinRange(num(EpmpOid.staUlRssi), -130, -1),
+        remoteSignalDbm: withinRange(num(EpmpOid.staDlRssi), -130, -1),
+        snrDb: withinRange(num(EpmpOid.staUlSnr), -20, 100),
+        linkQualityPercent: withinRange(num(EpmpOid.staTxQuality), 0, 100),
         txRateBps: rateMbps !== undefined ? rateMbps * 1_000_000 : undefined,
-        connectedSeconds: sessionSeconds(stringOf(at(EpmpOid.staSessionTime))),
+        connectedSeconds: sessionSeconds(varbindText(at(EpmpOid.staSessionTime))),
       }),
     );
   }

@@ -4,10 +4,12 @@
  * produce is listed with the reason; none is ignored silently.
  */
 import type { CpeSample, RadioStats } from '@rgz/core';
-import { simulatePoll, simulateProbe } from '@rgz/core/testing';
+import { librenms, simulatePoll, simulateProbe } from '@rgz/core/testing';
 import { describe, expect, it } from 'vitest';
 import { createAirMaxProfile } from './index.js';
-import { ALL_RECORDINGS, CONFORMANCE_AVAILABLE, type Comparison, expected, recording, report, SKIP_REASON } from './test-support/librenms.js';
+
+const { ALL_RECORDINGS, CONFORMANCE_AVAILABLE, expected, recording, report, SKIP_REASON } = librenms;
+type Comparison = librenms.Comparison;
 
 const A = '1.3.6.1.4.1.41112.1.4';
 /** LibreNMS OID (column) → the radio field holding the same quantity in the same unit. */

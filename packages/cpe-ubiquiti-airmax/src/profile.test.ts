@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { type CpeFixture, cpeProfileContract, parseSnmprec, simulatePoll, simulateProbe } from '@rgz/core/testing';
+import { type CpeFixture, cpeProfileContract, librenms, parseSnmprec, simulatePoll, simulateProbe } from '@rgz/core/testing';
 import { describe, expect, it } from 'vitest';
 import plugin, { createAirMaxProfile, firmwareOf, temperatureOf } from './index.js';
-import { ALL_RECORDINGS, CONFORMANCE_AVAILABLE, recording } from './test-support/librenms.js';
+
+const { ALL_RECORDINGS, CONFORMANCE_AVAILABLE, recording } = librenms;
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 const fixture = (name: string) => parseSnmprec(readFileSync(new URL(`./test-support/fixtures/${name}`, import.meta.url), 'utf8'));

@@ -10,9 +10,7 @@
  * dot11manufacturerProductName, the firmware from dot11manufacturerProductVersion (`WA.ar934x.v8.7.4…` → `8.7.4…`).
  */
 import type { CpePollPlan, CpePollResult, CpeProbe, CpeProfile, CpeSample, Oid, RadioStats, SnmpVarbind, StationStats } from '@rgz/core';
-import { StandardOid } from '@rgz/core';
-import { IF_MIB_COLUMNS, parseInterfaces } from './if-mib.js';
-import { compact, numberOf, stringOf, Varbinds, within } from './varbinds.js';
+import { compactFields, IF_MIB_COLUMNS, parseIfMibInterfaces, StandardOid, Varbinds, varbindNumber, varbindText, withinRange } from '@rgz/core';
 
 const A = '1.3.6.1.4.1.41112.1.4';
 
@@ -115,7 +113,7 @@ export function createAirMaxProfile(options: AirMaxProfileOptions = {}): CpeProf
 }
 
 export function detectAirMax(probe: CpeProbe): number {
-  const mibAnswers = probe.varbinds.some((vb) => vb.oid.startsWith(`${A}.`) && numberOf(vb) !== undefined);
+  const mibAnswers = probe.varbinds.some((vb) => vb.oid.startsWith(`${A}.`) && varbindNumber(vb) !== undefined);
   const airosId = AIROS_OBJECT_IDS.some((id) => probe.sysObjectID === id || probe.sysObjectID.startsWith(`${id}.`));
   if (mibAnswers) return airosId ? 100 : 90;
   // Declares itself airMAX but the MIB did not answer (SNMP view restricted?): still better than the generic profile.
@@ -137,7 +135,7 @@ export function firmwareOf(productVersion: string | undefined): string | undefin
 export function temperatureOf(raw: number | undefined, firmware: string | undefined): number | undefined {
   if (raw === undefined) return undefined;
   const scaled = (firmware && /^8\.7\.[4-6]\./.test(firmware)) || raw > 1000 ? raw / 1e7 : raw;
-  return within(scaled, -40, 150);
+  return withinRange(scaled, -40, 150);
 }
 
 function firstRow(vb: Varbinds, column: Oid): { index: string; value: SnmpVarbind } | undefined {
@@ -151,9 +149,9 @@ export function parseAirMax(result: CpePollResult): CpeSample {
   const uptimeSeconds = ticks?.type === 'TimeTicks' ? ticks.value / 100 : undefined;
   const model = firstRow(vb, AirMaxOid.dot11ProductName);
   const version = firstRow(vb, AirMaxOid.dot11ProductVersion);
-  const firmware = firmwareOf(stringOf(version?.value));
+  const firmware = firmwareOf(varbindText(version?.value));
   const cpu = vb.num(AirMaxOid.hostCpuLoad);
-  const interfaces = parseInterfaces(vb);
+  const interfaces = parseIfMibInterfaces(vb);
 
   // One radio per ubntWlStatTable row (airMAX CPEs have one); radio and airMAX tables share the radio index.
   const wlIndexes = new Set<string>();
@@ -164,7 +162,7 @@ export function parseAirMax(result: CpePollResult): CpeSample {
     .map((i) => {
       const at = (col: Oid) => vb.num(`${col}.${i}`);
       const mode = at(AirMaxOid.radioMode);
-      const staCount = within(at(AirMaxOid.wlStaCount), 0, 100_000);
+      const staCount = withinRange(at(AirMaxOid.wlStaCount), 0, 100_000);
       const role: RadioStats['role'] =
         mode === 1
           ? 'station'
@@ -176,40 +174,40 @@ export function parseAirMax(result: CpePollResult): CpeSample {
       // An AP without its own signal reading: the average of its stations' (the contract's "averaged over stations").
       const stationSignals = stations.map((s) => s.signalDbm).filter((v): v is number => v !== undefined);
       const signal =
-        within(at(AirMaxOid.wlSignal), -130, 0) ??
+        withinRange(at(AirMaxOid.wlSignal), -130, 0) ??
         (role === 'ap' && stationSignals.length ? Math.round((stationSignals.reduce((a, b) => a + b, 0) / stationSignals.length) * 10) / 10 : undefined);
-      const noise = within(at(AirMaxOid.wlNoiseFloor), -130, 0);
+      const noise = withinRange(at(AirMaxOid.wlNoiseFloor), -130, 0);
       const width = at(AirMaxOid.wlChanWidth);
       const airtime = at(AirMaxOid.amAirtime);
       // ath0 is the airOS wireless interface; with one radio it is that radio's ifIndex.
       const ath = wlIndexes.size === 1 ? interfaces.filter((itf) => itf.name === 'ath0') : [];
-      return compact({
+      return compactFields({
         ifIndex: ath.length === 1 ? ath[0]?.ifIndex : undefined,
         role,
-        ssid: stringOf(vb.get(`${AirMaxOid.wlSsid}.${i}`)),
-        frequencyMHz: within(at(AirMaxOid.radioFreq), 1, 100_000),
+        ssid: varbindText(vb.get(`${AirMaxOid.wlSsid}.${i}`)),
+        frequencyMHz: withinRange(at(AirMaxOid.radioFreq), 1, 100_000),
         channelWidthMHz: width !== undefined && CHAN_WIDTHS.has(width) ? width : undefined,
-        txPowerDbm: within(at(AirMaxOid.radioTxPower), -40, 40),
+        txPowerDbm: withinRange(at(AirMaxOid.radioTxPower), -40, 40),
         signalDbm: signal,
         noiseFloorDbm: noise,
         snrDb: signal !== undefined && noise !== undefined && signal > noise ? signal - noise : undefined,
-        linkQualityPercent: within(at(AirMaxOid.wlCcq), 0, 100) ?? within(at(AirMaxOid.amQuality), 0, 100),
-        capacityPercent: within(at(AirMaxOid.amCapacity), 0, 100),
+        linkQualityPercent: withinRange(at(AirMaxOid.wlCcq), 0, 100) ?? withinRange(at(AirMaxOid.amQuality), 0, 100),
+        capacityPercent: withinRange(at(AirMaxOid.amCapacity), 0, 100),
         // ubntAirMaxAirtime is per mille (699 = 69.9 %, as LibreNMS reads it).
-        airtimePercent: airtime !== undefined ? within(airtime / 10, 0, 100) : undefined,
-        txRateBps: within(at(AirMaxOid.wlTxRate), 0, 1e11),
-        rxRateBps: within(at(AirMaxOid.wlRxRate), 0, 1e11),
+        airtimePercent: airtime !== undefined ? withinRange(airtime / 10, 0, 100) : undefined,
+        txRateBps: withinRange(at(AirMaxOid.wlTxRate), 0, 1e11),
+        rxRateBps: withinRange(at(AirMaxOid.wlRxRate), 0, 1e11),
         stationCount: staCount,
       });
     });
 
-  return compact({
+  return compactFields({
     polledAt: result.polledAt,
     uptimeSeconds,
-    model: stringOf(model?.value),
+    model: varbindText(model?.value),
     firmware,
     // ubntHostCpuLoad is in hundredths of a percent (606 = 6.06 %; LibreNMS precision 100).
-    cpuLoadPercent: cpu !== undefined ? within(cpu / 100, 0, 100) : undefined,
+    cpuLoadPercent: cpu !== undefined ? withinRange(cpu / 100, 0, 100) : undefined,
     temperatureC: temperatureOf(vb.num(AirMaxOid.hostTemperature), firmware),
     radios,
     interfaces,
@@ -236,28 +234,28 @@ function parseStations(vb: Varbinds): StationStats[] {
   const out: StationStats[] = [];
   for (const [suffix, mac] of macs) {
     const at = (col: Oid) => vb.get(`${col}.${suffix}`);
-    const num = (col: Oid) => numberOf(at(col));
+    const num = (col: Oid) => varbindNumber(at(col));
     const bytes = (col: Oid) => {
       const v = at(col);
       return v?.type === 'Counter64' ? v.value : v?.type === 'Counter32' && v.value >= 0 ? BigInt(v.value) : undefined;
     };
     const ip = at(AirMaxOid.staLastIp);
-    const signal = within(num(AirMaxOid.staSignal), -130, 0);
-    const noise = within(num(AirMaxOid.staNoiseFloor), -130, 0);
+    const signal = withinRange(num(AirMaxOid.staSignal), -130, 0);
+    const noise = withinRange(num(AirMaxOid.staNoiseFloor), -130, 0);
     const tx = bytes(AirMaxOid.staTxBytes);
     const rx = bytes(AirMaxOid.staRxBytes);
     const conn = at(AirMaxOid.staConnTime);
     out.push(
-      compact({
+      compactFields({
         mac,
         ip: ip?.type === 'IpAddress' && ip.value !== '0.0.0.0' ? ip.value : undefined,
-        name: stringOf(at(AirMaxOid.staName)),
+        name: varbindText(at(AirMaxOid.staName)),
         signalDbm: signal,
         noiseFloorDbm: noise,
         snrDb: signal !== undefined && noise !== undefined && signal > noise ? signal - noise : undefined,
-        linkQualityPercent: within(num(AirMaxOid.staCcq), 0, 100),
-        txRateBps: within(num(AirMaxOid.staTxRate), 0, 1e11),
-        rxRateBps: within(num(AirMaxOid.staRxRate), 0, 1e11),
+        linkQualityPercent: withinRange(num(AirMaxOid.staCcq), 0, 100),
+        txRateBps: withinRange(num(AirMaxOid.staTxRate), 0, 1e11),
+        rxRateBps: withinRange(num(AirMaxOid.staRxRate), 0, 1e11),
         txBytes: tx,
         rxBytes: rx,
         byteCounterBits:
@@ -267,7 +265,7 @@ function parseStations(vb: Varbinds): StationStats[] {
               : 32
             : undefined,
         connectedSeconds: conn?.type === 'TimeTicks' ? conn.value / 100 : undefined,
-        distanceMeters: within(num(AirMaxOid.staDistance), 0, 1_000_000),
+        distanceMeters: withinRange(num(AirMaxOid.staDistance), 0, 1_000_000),
       }),
     );
   }

@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type InventoryReader, inventoryReader, type Kysely, loadVerifyKey, sha256Hex, sql, verifyChain, verifyDigest, verifyDocument } from '@rgz/core';
-import { BACKENDS, startTestServer, type TestServer, waitFor } from '@rgz/core/testing';
+import { BACKENDS, startTestServer, TestPaymentProvider, type TestServer, testPaymentPlugin, waitFor } from '@rgz/core/testing';
 import billing from '@rgz/plugin-billing';
 import incidents from '@rgz/plugin-incidents';
 import radius from '@rgz/plugin-radius';
@@ -21,7 +21,6 @@ import { quarterPeriod } from './period.js';
 import type { ArcepDatabase } from './schema.js';
 import { type LogEntryView, toChainEntries } from './service.js';
 import { parseCsv } from './test-support/csv.js';
-import { TestPay, testPayPlugin } from './test-support/payments.js';
 import { startUploadServer, type UploadServer } from './test-support/upload-server.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { name: string; version: string };
@@ -91,7 +90,7 @@ describe.each(BACKENDS)('ARCEP quarterly report on %s storage', (backend) => {
   let upload: UploadServer;
   const dir = mkdtempSync(join(tmpdir(), 'rgz-arcep-'));
   const outbox = join(dir, 'outbox');
-  const pay = new TestPay();
+  const pay = new TestPaymentProvider();
   const period = currentQuarter();
   const at = (days: number, hours = 0) => new Date(period.from.getTime() + days * DAY + hours * 3_600_000);
   let report: {
@@ -141,7 +140,7 @@ describe.each(BACKENDS)('ARCEP quarterly report on %s storage', (backend) => {
       config: { timezone: TZ, tasks: { pollIntervalMs: 50 } },
       overrides: [[inventoryReader, inventory]],
       plugins: [
-        testPayPlugin(pay),
+        testPaymentPlugin(pay),
         { plugin: billing, config: { commissionPercent: 1.5 } },
         { plugin: radius, config: { listen: false } },
         { plugin: incidents, config: { webhookToken: 'alertmanager-test-token-0123456789' } },
@@ -391,12 +390,12 @@ describe('ARCEP sources', () => {
   it('refuses to report without a required source, reports without an optional one (recorded)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rgz-arcep-src-'));
     const key = keyFile(dir);
-    const pay = new TestPay();
+    const pay = new TestPaymentProvider();
     const boot = (sources: Record<string, string>) =>
       startTestServer({
         config: { timezone: TZ },
         plugins: [
-          testPayPlugin(pay),
+          testPaymentPlugin(pay),
           { plugin: billing, config: {} },
           { plugin: arcep, config: { operator: OPERATOR, signing: { privateKeyFile: key }, sources, delivery: { folder: null } } },
         ],

@@ -10,7 +10,7 @@
  * The PDF carries `SIGNATURE_SLOT_PLACEHOLDER` in its metadata; the arcep plugin signs it after export.
  */
 import { type AccessPointFigures, type IncidentFigures, type ReportExporter, type ReportFile, type ReportInput, SIGNATURE_SLOT_PLACEHOLDER } from '@rgz/core';
-import { renderPdf } from './pdf.js';
+import { renderPdf } from '@rgz/pdf-documents';
 
 export const CSV_TYPE = 'text/csv; charset=utf-8';
 export const PDF_TYPE = 'application/pdf';

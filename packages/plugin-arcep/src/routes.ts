@@ -6,6 +6,7 @@ import { defineRoute, httpErrors, type Kysely, type PluginRouter, type Principal
 import { parseQuarter } from './period.js';
 import type { ArcepDatabase } from './schema.js';
 import type { ArcepService } from './service.js';
+import { registerVerifyRoute } from './verify-route.js';
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
 const problem = (description: string) => ({
@@ -249,4 +250,6 @@ export function registerRoutes(r: PluginRouter, deps: { service: ArcepService; k
       return c.json({ head: entries.at(-1)?.entry_hash ?? null, entries }, 200);
     },
   );
+
+  registerVerifyRoute(r, { service: deps.service, key: deps.key });
 }

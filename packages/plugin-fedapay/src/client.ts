@@ -7,8 +7,18 @@
 
 import http from 'node:http';
 import https from 'node:https';
-import { type FailureKind, type PaymentErrorReason, PaymentProviderError } from '@rgz/core';
-import { asObject, exchange, kindOfStatus, parseBody, parseRetryAfter, type RawAnswer, str } from './http.js';
+import {
+  asJsonObject,
+  type FailureKind,
+  failureKindOfStatus,
+  type HttpAnswer,
+  httpExchange,
+  jsonString,
+  type PaymentErrorReason,
+  PaymentProviderError,
+  parseJsonBody,
+  parseRetryAfter,
+} from '@rgz/core';
 
 /** Production API root (paths start with `/v1`). */
 export const FEDAPAY_LIVE_API = 'https://api.fedapay.com';
@@ -101,7 +111,7 @@ export class FedapayClient {
   async createTransaction(body: FedapayCreateBody, signal?: AbortSignal): Promise<FedapayTransactionBody> {
     return this.call('create', async () => {
       const answer = await this.request('POST', '/v1/transactions', body, false, signal);
-      const parsed = parseBody(answer.text);
+      const parsed = parseJsonBody(answer.text);
       const tx = answer.status >= 200 && answer.status < 300 ? unwrapTransaction(parsed) : undefined;
       if (tx) return tx;
       throw errorFromAnswer('create transaction', answer, parsed, false);
@@ -115,10 +125,10 @@ export class FedapayClient {
   async token(id: string, signal?: AbortSignal): Promise<{ token: string; url: string; body: unknown }> {
     return this.call('token', async () => {
       const answer = await this.request('POST', `/v1/transactions/${encodeURIComponent(id)}/token`, {}, true, signal);
-      const parsed = parseBody(answer.text);
-      const object = asObject(parsed);
-      const token = str(object?.token);
-      const url = str(object?.url);
+      const parsed = parseJsonBody(answer.text);
+      const object = asJsonObject(parsed);
+      const token = jsonString(object?.token);
+      const url = jsonString(object?.url);
       if (answer.status >= 200 && answer.status < 300 && token !== undefined && url !== undefined) return { token, url, body: parsed };
       if (answer.status >= 200 && answer.status < 300) {
         throw new FedapayError('retryable', 'provider_error', `FedaPay token of transaction ${id}: answer without token/url`, { httpStatus: answer.status });
@@ -132,7 +142,7 @@ export class FedapayClient {
     return this.call('retrieve', async () => {
       const answer = await this.request('GET', `/v1/transactions/${encodeURIComponent(id)}`, undefined, true, signal);
       if (answer.status === 404) return null;
-      const parsed = parseBody(answer.text);
+      const parsed = parseJsonBody(answer.text);
       const tx = answer.status >= 200 && answer.status < 300 ? unwrapTransaction(parsed) : undefined;
       if (tx) return tx;
       throw errorFromAnswer(`retrieve transaction ${id}`, answer, parsed, true);
@@ -143,14 +153,14 @@ export class FedapayClient {
   async list(page: number, perPage: number, signal?: AbortSignal): Promise<{ transactions: FedapayTransactionBody[]; meta: FedapayPageMeta }> {
     return this.call('list', async () => {
       const answer = await this.request('GET', `/v1/transactions?page=${page}&per_page=${perPage}`, undefined, true, signal);
-      const parsed = parseBody(answer.text);
+      const parsed = parseJsonBody(answer.text);
       if (answer.status >= 200 && answer.status < 300) {
-        const object = asObject(parsed);
+        const object = asJsonObject(parsed);
         // `{"v1/transactions": [...], meta}` per the SDK fixtures; a bare array per the API reference page.
         const list = Array.isArray(parsed) ? parsed : (object?.['v1/transactions'] ?? object?.transactions);
         if (Array.isArray(list)) {
-          const transactions = list.map(asObject).filter((t): t is Record<string, unknown> => t !== undefined) as FedapayTransactionBody[];
-          return { transactions, meta: (asObject(object?.meta) ?? {}) as FedapayPageMeta };
+          const transactions = list.map(asJsonObject).filter((t): t is Record<string, unknown> => t !== undefined) as FedapayTransactionBody[];
+          return { transactions, meta: (asJsonObject(object?.meta) ?? {}) as FedapayPageMeta };
         }
         throw new FedapayError('retryable', 'provider_error', `FedaPay list page ${page}: answer without a transaction list`, { httpStatus: answer.status });
       }
@@ -176,7 +186,7 @@ export class FedapayClient {
     }
   }
 
-  private request(method: 'GET' | 'POST', path: string, json: unknown, idempotent: boolean, signal: AbortSignal | undefined): Promise<RawAnswer> {
+  private request(method: 'GET' | 'POST', path: string, json: unknown, idempotent: boolean, signal: AbortSignal | undefined): Promise<HttpAnswer> {
     const body = json === undefined ? undefined : Buffer.from(JSON.stringify(json), 'utf8');
     const headers: http.OutgoingHttpHeaders = {
       accept: 'application/json',
@@ -187,7 +197,7 @@ export class FedapayClient {
       headers['content-type'] = 'application/json';
       headers['content-length'] = body.length;
     }
-    return exchange({
+    return httpExchange({
       method,
       url: new URL(path.slice(1), this.base),
       headers,
@@ -205,16 +215,17 @@ export class FedapayClient {
 
 /** The transaction object of an answer: under `v1/transaction` (SDK fixtures), `transaction`, or the answer itself. */
 export function unwrapTransaction(parsed: unknown): FedapayTransactionBody | undefined {
-  const object = asObject(parsed);
-  const inner = asObject(object?.['v1/transaction']) ?? asObject(object?.transaction) ?? object;
+  const object = asJsonObject(parsed);
+  const inner = asJsonObject(object?.['v1/transaction']) ?? asJsonObject(object?.transaction) ?? object;
   return inner && (typeof inner.id === 'number' || typeof inner.id === 'string') ? (inner as FedapayTransactionBody) : undefined;
 }
 
 /** FedaPay errors carry `message` and sometimes `errors: {field: [..]}`; the HTTP status decides the kind. */
-function errorFromAnswer(call: string, answer: RawAnswer, body: unknown, idempotent: boolean): FedapayError {
-  const object = asObject(body);
-  const errors = asObject(object?.errors);
-  const detail = str(object?.message) ?? (typeof body === 'string' ? body.slice(0, 200) : undefined) ?? (errors ? Object.keys(errors).join(', ') : undefined);
+function errorFromAnswer(call: string, answer: HttpAnswer, body: unknown, idempotent: boolean): FedapayError {
+  const object = asJsonObject(body);
+  const errors = asJsonObject(object?.errors);
+  const detail =
+    jsonString(object?.message) ?? (typeof body === 'string' ? body.slice(0, 200) : undefined) ?? (errors ? Object.keys(errors).join(', ') : undefined);
   const fields = errors
     ? ` [${Object.entries(errors)
         .map(([k, v]) => `${k}: ${Array.isArray(v) ? v.join('; ') : String(v)}`)
@@ -229,7 +240,7 @@ function errorFromAnswer(call: string, answer: RawAnswer, body: unknown, idempot
     return new FedapayError('permanent', 'unauthorized', `${message}: check secretKey and sandbox`, { httpStatus: status });
   }
   if (status === 404) return new FedapayError('permanent', 'not_found', message, { httpStatus: status });
-  const kind = kindOfStatus(status, idempotent);
+  const kind = failureKindOfStatus(status, idempotent);
   const retryAfter = parseRetryAfter(answer.headers['retry-after']);
   return new FedapayError(kind, kind === 'permanent' ? 'invalid_request' : 'provider_error', message, {
     httpStatus: status,

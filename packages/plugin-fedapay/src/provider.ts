@@ -9,10 +9,12 @@
 
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import {
+  asJsonObject,
   type CallOptions,
   type Checkout,
   type CheckoutRequest,
   E164,
+  jsonString,
   type Logger,
   type Money,
   type PaymentCapabilities,
@@ -33,7 +35,6 @@ import {
   FedapayError,
   type FedapayTransactionBody,
 } from './client.js';
-import { asObject, str } from './http.js';
 
 /** Header carrying `t=<unix seconds>,s=<hex HMAC>` (FedaPay webhooks doc). Node lower-cases header names. */
 export const SIGNATURE_HEADER = 'x-fedapay-signature';
@@ -212,21 +213,21 @@ export class FedapayProvider implements PaymentProvider {
     } catch (err) {
       throw new WebhookRejected('malformed', 'webhook body is not JSON', { cause: err });
     }
-    const payload = asObject(parsed);
+    const payload = asJsonObject(parsed);
     if (!payload) throw new WebhookRejected('malformed', 'webhook body is not a JSON object');
-    const name = str(payload.name) ?? str(payload.type);
+    const name = jsonString(payload.name) ?? jsonString(payload.type);
     if (name === undefined) throw new WebhookRejected('malformed', 'webhook event has no name');
-    const eventId = str(payload.id);
+    const eventId = jsonString(payload.id);
     if (!name.startsWith('transaction.')) {
       return { type: 'ignored', ...(eventId === undefined ? {} : { eventId }), reason: `event ${name} is not about a payment`, raw: payload };
     }
     const entity = entityOf(payload);
-    const providerRef = str(entity?.id);
+    const providerRef = jsonString(entity?.id);
     if (!entity || providerRef === undefined) throw new WebhookRejected('malformed', `${name} event without a transaction entity`);
     if (!STATE_EVENTS.has(name)) {
       return { type: 'ignored', eventId: eventId ?? `${providerRef}:${name}`, reason: `event ${name} announces no payment state`, raw: payload };
     }
-    const word = str(entity.status);
+    const word = jsonString(entity.status);
     // The entity's status is the state at sending time; the event name is the fallback.
     const status = (word === undefined ? undefined : FEDAPAY_STATUS_MAP[word]) ?? EVENT_STATUS[name];
     if (status === undefined) {
@@ -302,9 +303,9 @@ export class FedapayProvider implements PaymentProvider {
 
   /** FedaPay transaction object → core transaction. */
   toTransaction(body: FedapayTransactionBody): PaymentTransaction {
-    const providerRef = str(body.id);
+    const providerRef = jsonString(body.id);
     if (providerRef === undefined) throw new FedapayError('permanent', 'provider_error', 'FedaPay transaction without id');
-    const word = str(body.status);
+    const word = jsonString(body.status);
     const status = word === undefined ? undefined : FEDAPAY_STATUS_MAP[word];
     if (status === undefined) {
       throw new FedapayError('permanent', 'provider_error', `FedaPay transaction ${providerRef}: unknown status ${JSON.stringify(body.status)}`, {
@@ -321,13 +322,13 @@ export class FedapayProvider implements PaymentProvider {
     }
     const fees = status === 'pending' ? undefined : moneyOf(body.fees, true);
     const reference = referenceOf(body);
-    const customer = asObject(body.customer);
-    const phone = str(asObject(customer?.phone_number)?.number);
-    const name = [str(customer?.firstname), str(customer?.lastname)].filter(Boolean).join(' ') || undefined;
-    const operator = str(body.mode);
+    const customer = asJsonObject(body.customer);
+    const phone = jsonString(asJsonObject(customer?.phone_number)?.number);
+    const name = [jsonString(customer?.firstname), jsonString(customer?.lastname)].filter(Boolean).join(' ') || undefined;
+    const operator = jsonString(body.mode);
     const performedAt =
       dateOf(body.approved_at) ?? dateOf(body.declined_at) ?? dateOf(body.canceled_at) ?? dateOf(body.transferred_at) ?? dateOf(body.created_at);
-    const failureCode = str(body.last_error_code);
+    const failureCode = jsonString(body.last_error_code);
     return {
       providerRef,
       ...(reference === undefined ? {} : { reference }),
@@ -398,13 +399,13 @@ export function parseSignatureHeader(header: string): { timestamp: number | unde
 
 /** The transaction inside an event: `entity` (FedaPay's Event), else `entity.transaction`, `data.object`, `object`. */
 function entityOf(payload: Record<string, unknown>): Record<string, unknown> | undefined {
-  const entity = asObject(payload.entity);
+  const entity = asJsonObject(payload.entity);
   if (entity && entity.id !== undefined) return entity;
-  return asObject(entity?.transaction) ?? asObject(asObject(payload.data)?.object) ?? asObject(payload.object);
+  return asJsonObject(entity?.transaction) ?? asJsonObject(asJsonObject(payload.data)?.object) ?? asJsonObject(payload.object);
 }
 
 function referenceOf(body: Record<string, unknown>): string | undefined {
-  const ref = str(asObject(body.custom_metadata)?.[REFERENCE_KEY]) ?? str(body.merchant_reference);
+  const ref = jsonString(asJsonObject(body.custom_metadata)?.[REFERENCE_KEY]) ?? jsonString(body.merchant_reference);
   return ref !== undefined && REFERENCE.test(ref) ? ref : undefined;
 }
 

@@ -7,8 +7,18 @@
 
 import http from 'node:http';
 import https from 'node:https';
-import { type FailureKind, type PaymentErrorReason, PaymentProviderError } from '@rgz/core';
-import { asObject, exchange, kindOfStatus, parseBody, parseRetryAfter, type RawAnswer, str } from './http.js';
+import {
+  asJsonObject,
+  type FailureKind,
+  failureKindOfStatus,
+  type HttpAnswer,
+  httpExchange,
+  jsonString,
+  type PaymentErrorReason,
+  PaymentProviderError,
+  parseJsonBody,
+  parseRetryAfter,
+} from '@rgz/core';
 
 /** Production API root (paths start with `/api/v1`). */
 export const KKIAPAY_LIVE_API = 'https://api.kkiapay.me';
@@ -116,9 +126,9 @@ export class KkiapayClient {
     const started = process.hrtime.bigint();
     try {
       const answer = await this.post(STATUS_PATH, { transactionId }, true, signal);
-      const body = parseBody(answer.text);
-      const object = asObject(body);
-      const word = str(object?.status) ?? str(object?.reason);
+      const body = parseJsonBody(answer.text);
+      const object = asJsonObject(body);
+      const word = jsonString(object?.status) ?? jsonString(object?.reason);
       if (answer.status === 404 || word === 'TRANSACTION_NOT_FOUND') {
         this.observe('status', 'not_found', started);
         return null;
@@ -142,9 +152,9 @@ export class KkiapayClient {
     const started = process.hrtime.bigint();
     try {
       const answer = await this.post(REVERT_PATH, { transactionId }, false, signal);
-      const body = parseBody(answer.text);
-      const object = asObject(body);
-      if (answer.status >= 200 && answer.status < 300 && object && str(object.code) === 'SUCCESS') {
+      const body = parseJsonBody(answer.text);
+      const object = asJsonObject(body);
+      if (answer.status >= 200 && answer.status < 300 && object && jsonString(object.code) === 'SUCCESS') {
         this.observe('revert', 'ok', started);
         return object as KkiapayRevertBody;
       }
@@ -161,9 +171,9 @@ export class KkiapayClient {
     this.writeAgent.destroy();
   }
 
-  private post(path: string, json: unknown, idempotent: boolean, signal: AbortSignal | undefined): Promise<RawAnswer> {
+  private post(path: string, json: unknown, idempotent: boolean, signal: AbortSignal | undefined): Promise<HttpAnswer> {
     const body = Buffer.from(JSON.stringify(json), 'utf8');
-    return exchange({
+    return httpExchange({
       method: 'POST',
       // Relative to the base so a path prefix (a proxy) is kept.
       url: new URL(path.slice(1), this.base),
@@ -194,12 +204,12 @@ export class KkiapayClient {
 
 /**
  * A refusal or a failure as a typed error. A known KKiaPay word in the body (`status`, `code` or `reason`) decides the
- * reason and makes it permanent; otherwise the HTTP status does (401/403 → unauthorized, see `kindOfStatus`).
+ * reason and makes it permanent; otherwise the HTTP status does (401/403 → unauthorized, see `failureKindOfStatus`).
  */
-function errorFromAnswer(call: string, answer: RawAnswer, body: unknown, idempotent: boolean): KkiapayError {
-  const object = asObject(body);
-  const word = str(object?.status) ?? str(object?.code) ?? str(object?.reason);
-  const detail = str(object?.message) ?? str(object?.description) ?? (typeof body === 'string' ? body.slice(0, 200) : undefined);
+function errorFromAnswer(call: string, answer: HttpAnswer, body: unknown, idempotent: boolean): KkiapayError {
+  const object = asJsonObject(body);
+  const word = jsonString(object?.status) ?? jsonString(object?.code) ?? jsonString(object?.reason);
+  const detail = jsonString(object?.message) ?? jsonString(object?.description) ?? (typeof body === 'string' ? body.slice(0, 200) : undefined);
   const known = word === undefined ? undefined : KKIAPAY_ERROR_CODES[word];
   const status = answer.status;
   const options = { httpStatus: status, ...(word === undefined ? {} : { providerCode: word }) };
@@ -211,7 +221,7 @@ function errorFromAnswer(call: string, answer: RawAnswer, body: unknown, idempot
   }
   if (status === 401 || status === 403)
     return new KkiapayError('permanent', 'unauthorized', `${message}: check publicKey/privateKey/secret and sandbox`, options);
-  const kind = kindOfStatus(status, idempotent);
+  const kind = failureKindOfStatus(status, idempotent);
   const retryAfter = parseRetryAfter(answer.headers['retry-after']);
   return new KkiapayError(kind, kind === 'permanent' ? 'invalid_request' : 'provider_error', message, {
     ...options,

@@ -8,10 +8,12 @@
 
 import { createHash, timingSafeEqual } from 'node:crypto';
 import {
+  asJsonObject,
   type CallOptions,
   type Checkout,
   type CheckoutRequest,
   E164,
+  jsonString,
   type Logger,
   type Money,
   type PaymentCapabilities,
@@ -25,7 +27,6 @@ import {
   type WebhookRequest,
 } from '@rgz/core';
 import { KKIAPAY_LIVE_API, KKIAPAY_SANDBOX_API, KKIAPAY_WIDGET_SCRIPT, KkiapayClient, KkiapayError, type KkiapayTransactionBody } from './client.js';
-import { asObject, str } from './http.js';
 
 /** Header KKiaPay puts the dashboard's webhook secret in (§5). */
 export const WEBHOOK_SECRET_HEADER = 'x-kkiapay-secret';
@@ -167,14 +168,14 @@ export class KkiapayProvider implements PaymentProvider {
     } catch (err) {
       throw new WebhookRejected('malformed', 'webhook body is not JSON', { cause: err });
     }
-    const payload = asObject(parsed);
+    const payload = asJsonObject(parsed);
     if (!payload) throw new WebhookRejected('malformed', 'webhook body is not a JSON object');
-    const providerRef = str(payload.transactionId);
+    const providerRef = jsonString(payload.transactionId);
     if (providerRef === undefined) {
       // Authentic (the secret matched) but about no transaction: e.g. the dashboard's "test" button.
       return { type: 'ignored', reason: 'webhook without transactionId (dashboard test call?)', raw: payload };
     }
-    const event = str(payload.event);
+    const event = jsonString(payload.event);
     const status: PaymentStatus | undefined =
       event === 'transaction.success'
         ? 'succeeded'
@@ -236,8 +237,8 @@ export class KkiapayProvider implements PaymentProvider {
     // §3: success is `{code: SUCCESS, description: REVERTED}`. Whether revert can answer SUCCESS before it is done is
     // unknown; any other description is reported as pending, to be confirmed by getTransaction.
     return {
-      status: str(answer.description) === 'REVERTED' ? 'succeeded' : 'pending',
-      ...(str(answer.transactionId) === undefined ? {} : { providerRefundRef: str(answer.transactionId) as string }),
+      status: jsonString(answer.description) === 'REVERTED' ? 'succeeded' : 'pending',
+      ...(jsonString(answer.transactionId) === undefined ? {} : { providerRefundRef: jsonString(answer.transactionId) as string }),
       // KKiaPay keeps its fees (§3); whether `amount` includes a customer-borne fee is unknown (§8), so `amount` it is.
       amount: tx.amount,
       raw: answer,
@@ -246,7 +247,7 @@ export class KkiapayProvider implements PaymentProvider {
 
   /** Verify body → core transaction. Exported through the class for the mapping tests. */
   toTransaction(providerRef: string, body: KkiapayTransactionBody): PaymentTransaction {
-    const word = str(body.status);
+    const word = jsonString(body.status);
     const status = word === undefined ? undefined : KKIAPAY_STATUS_MAP[word];
     if (status === undefined) {
       throw new KkiapayError('permanent', 'provider_error', `KKiaPay verify of ${providerRef}: unknown status ${JSON.stringify(body.status)}`, {
@@ -265,15 +266,15 @@ export class KkiapayProvider implements PaymentProvider {
     // can be told apart (and a difference alerted on).
     const fees = moneyOf(body.fees, true);
     const reference = referenceFrom(body.state) ?? referenceFrom(body.partnerId);
-    const client = asObject(body.client);
-    const phone = str(client?.phone) ?? str(body.account);
-    const name = str(client?.fullname);
-    const source = str(body.source);
-    const operator = str(body.source_common_name);
+    const client = asJsonObject(body.client);
+    const phone = jsonString(client?.phone) ?? jsonString(body.account);
+    const name = jsonString(client?.fullname);
+    const source = jsonString(body.source);
+    const operator = jsonString(body.source_common_name);
     const performedAt = dateOf(body.performed_at) ?? dateOf(body.received_at);
-    const failureCode = status === 'failed' ? (str(body.failureCode) ?? str(body.reason)) : undefined;
+    const failureCode = status === 'failed' ? (jsonString(body.failureCode) ?? jsonString(body.reason)) : undefined;
     return {
-      providerRef: str(body.transactionId) ?? providerRef,
+      providerRef: jsonString(body.transactionId) ?? providerRef,
       ...(reference === undefined ? {} : { reference }),
       status,
       amount,
@@ -350,7 +351,7 @@ export function referenceFrom(value: unknown): string | undefined {
     }
     return REFERENCE.test(trimmed) ? trimmed : undefined;
   }
-  const object = asObject(value);
-  const ref = str(object?.ref);
+  const object = asJsonObject(value);
+  const ref = jsonString(object?.ref);
   return ref !== undefined && REFERENCE.test(ref) ? ref : undefined;
 }

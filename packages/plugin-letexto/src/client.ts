@@ -8,7 +8,7 @@
 
 import http from 'node:http';
 import https from 'node:https';
-import { E164, type FailureKind, OutboundError, type OutboundErrorOptions } from '@rgz/core';
+import { E164, type FailureKind, type HttpAnswer, httpExchange, OutboundError, type OutboundErrorOptions, parseJsonBody, parseRetryAfter } from '@rgz/core';
 
 /** The production API root (all paths start with `/v1`). */
 export const LETEXTO_BASE_URL = 'https://apis.letexto.com';
@@ -67,12 +67,6 @@ export interface LetextoClientOptions {
   timeoutMs: number;
 }
 
-interface RawAnswer {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  text: string;
-}
-
 /** Longest response body we read; Letexto's answers are small JSON objects. */
 const MAX_BODY_BYTES = 64 * 1024;
 
@@ -107,7 +101,7 @@ export class LetextoClient {
   /** `POST /v1/messages/send` with a Bearer key and a JSON body. Resolves on 2xx; throws `LetextoError` otherwise. */
   async send(body: LetextoSendBody, signal?: AbortSignal): Promise<LetextoSendAccepted> {
     const answer = await this.exchange('POST', 'v1/messages/send', { json: body }, signal);
-    const parsed = parseBody(answer.text);
+    const parsed = parseJsonBody(answer.text);
     if (answer.status >= 200 && answer.status < 300) {
       const messageId = findMessageId(parsed);
       return { ...(messageId === undefined ? {} : { messageId }), httpStatus: answer.status, body: parsed };
@@ -121,7 +115,7 @@ export class LetextoClient {
    */
   async messageStatus(messageId: string, signal?: AbortSignal): Promise<LetextoMessageStatus | null> {
     const answer = await this.exchange('GET', `v1/messages/${encodeURIComponent(messageId)}/status`, { tokenInQuery: true }, signal);
-    const parsed = parseBody(answer.text);
+    const parsed = parseJsonBody(answer.text);
     if (answer.status === 404) return null;
     if (answer.status >= 200 && answer.status < 300) {
       const status = pickString(parsed, ['status', 'statuts', 'data.status', 'data.statuts']);
@@ -134,7 +128,7 @@ export class LetextoClient {
   /** `GET /v1/users/balance?token=…`. The body is undocumented: `balance` (or `data.balance`), shown in XOF. */
   async balance(signal?: AbortSignal): Promise<LetextoBalance> {
     const answer = await this.exchange('GET', 'v1/users/balance', { tokenInQuery: true }, signal);
-    const parsed = parseBody(answer.text);
+    const parsed = parseJsonBody(answer.text);
     if (answer.status >= 200 && answer.status < 300) {
       const raw = pick(parsed, ['balance', 'data.balance', 'solde']);
       const balance = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' && Number.isFinite(Number(raw)) ? Number(raw) : undefined;
@@ -154,7 +148,7 @@ export class LetextoClient {
     path: string,
     request: { json?: unknown; tokenInQuery?: boolean },
     signal: AbortSignal | undefined,
-  ): Promise<RawAnswer> {
+  ): Promise<HttpAnswer> {
     const url = new URL(path, this.base);
     // Letexto's GET calls authenticate by query token; the sending call by Bearer header.
     if (request.tokenInQuery) url.searchParams.set('token', this.apiKey);
@@ -168,89 +162,22 @@ export class LetextoClient {
     // Never put the URL with its query in messages: it carries the API key.
     const what = `${method} /${path}`;
 
-    return new Promise<RawAnswer>((resolve, reject) => {
-      let sent = false;
-      let settled = false;
-      let answer: { status: number; headers: http.IncomingHttpHeaders; chunks: Buffer[]; size: number } | undefined;
-
-      const finish = (outcome: { ok: RawAnswer } | { error: LetextoError }) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        if ('ok' in outcome) resolve(outcome.ok);
-        else reject(outcome.error);
-        req.destroy();
-      };
-      const endWithAnswerOr = (kind: FailureKind, message: string, cause?: unknown) => {
-        // A status line already arrived: it decides, whatever happened to the body.
-        if (answer) {
-          finish({ ok: { status: answer.status, headers: answer.headers, text: Buffer.concat(answer.chunks).toString('utf8') } });
-          return;
-        }
-        finish({ error: new LetextoError(kind, message, { cause }) });
-      };
-
-      const onAbort = () => {
-        endWithAnswerOr(
-          sent ? 'ambiguous' : 'retryable',
-          sent ? `${what}: aborted after the request was sent; Letexto may have acted on it` : `${what}: aborted before the request was sent`,
-          signal?.reason,
-        );
-      };
-      const timer = setTimeout(() => {
-        endWithAnswerOr(
-          sent ? 'ambiguous' : 'retryable',
-          sent
-            ? `${what}: no answer within ${this.timeoutMs} ms after the request was sent; Letexto may have acted on it`
-            : `${what}: could not send the request within ${this.timeoutMs} ms`,
-        );
-      }, this.timeoutMs);
-
-      const transport = url.protocol === 'https:' ? https : http;
-      const req = transport.request(url, { method, headers, agent: url.protocol === 'https:' ? this.httpsAgent : this.httpAgent }, (res) => {
-        answer = { status: res.statusCode ?? 0, headers: res.headers, chunks: [], size: 0 };
-        const current = answer;
-        res.on('data', (chunk: Buffer) => {
-          if (current.size >= MAX_BODY_BYTES) return;
-          current.chunks.push(chunk);
-          current.size += chunk.length;
-        });
-        res.on('end', () => endWithAnswerOr('ambiguous', `${what}: answer ended`));
-        res.on('error', (err) => endWithAnswerOr('ambiguous', `${what}: answer broken`, err));
-        res.on('aborted', () => endWithAnswerOr('ambiguous', `${what}: answer aborted`));
-      });
-      // 'finish': the whole request was handed to the socket. Before it, the server cannot have a complete request.
-      req.on('finish', () => {
-        sent = true;
-      });
-      req.on('error', (err: NodeJS.ErrnoException) => {
-        const code = err.code ?? 'error';
-        endWithAnswerOr(
-          sent ? 'ambiguous' : 'retryable',
-          sent
-            ? `${what}: connection failed after the request was sent (${code}); Letexto may have acted on it`
-            : `${what}: could not send the request (${code}: ${err.message})`,
-          err,
-        );
-      });
-      if (signal?.aborted) {
-        onAbort();
-        return;
-      }
-      signal?.addEventListener('abort', onAbort, { once: true });
-      req.end(body);
+    return httpExchange({
+      method,
+      url,
+      headers,
+      body,
+      timeoutMs: this.timeoutMs,
+      // Reads included: a lost answer is reported `ambiguous` for every Letexto call, as this client always has; the
+      // status and balance callers decide themselves whether asking again is harmless.
+      idempotent: false,
+      agent: url.protocol === 'https:' ? this.httpsAgent : this.httpAgent,
+      signal,
+      what,
+      peer: 'Letexto',
+      maxBodyBytes: MAX_BODY_BYTES,
+      fail: (kind, message, cause) => new LetextoError(kind, message, { cause }),
     });
-  }
-}
-
-/** JSON when it parses, the text otherwise, `undefined` when empty. */
-function parseBody(text: string): unknown {
-  if (text.trim() === '') return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
   }
 }
 
@@ -281,7 +208,7 @@ function findMessageId(body: unknown): string | undefined {
  * will fail again, except 408 and 429, which say the request was not processed. 500/502/503: not taken, retry.
  * 504: a gateway in front of Letexto gave up waiting for it, so Letexto may have taken the message: ambiguous.
  */
-function errorFromAnswer(call: string, answer: RawAnswer, body: unknown): LetextoError {
+function errorFromAnswer(call: string, answer: HttpAnswer, body: unknown): LetextoError {
   const providerCode = pickString(body, ['code', 'errorCode', 'error_code', 'error.code', 'data.code']);
   const detail = pickString(body, ['message', 'error.message', 'error', 'data.message']) ?? (typeof body === 'string' ? body.slice(0, 200) : undefined);
   const retryAfter = parseRetryAfter(answer.headers['retry-after']);
@@ -293,13 +220,4 @@ function errorFromAnswer(call: string, answer: RawAnswer, body: unknown): Letext
     ...(providerCode === undefined ? {} : { providerCode }),
     ...(retryAfter === undefined || kind !== 'retryable' ? {} : { retryAfterSeconds: retryAfter }),
   });
-}
-
-/** Retry-After in seconds (delta form or HTTP date); undefined when absent or unreadable. */
-function parseRetryAfter(value: string | string[] | undefined): number | undefined {
-  const raw = Array.isArray(value) ? value[0] : value;
-  if (raw === undefined || raw.trim() === '') return undefined;
-  if (/^\d+$/.test(raw.trim())) return Number(raw.trim());
-  const at = Date.parse(raw);
-  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000));
 }

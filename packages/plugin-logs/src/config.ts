@@ -5,8 +5,7 @@
  */
 
 import { isIP } from 'node:net';
-import { z } from '@rgz/core';
-import { isTimeZone } from './util/zoned-time.js';
+import { isTimeZone, z } from '@rgz/core';
 
 const port = z.number().int().min(0).max(65_535);
 const timeZone = z.string().refine(isTimeZone, 'an IANA time zone such as UTC or Africa/Porto-Novo');
@@ -14,7 +13,7 @@ const MiB = 1024 * 1024;
 
 export const configSchema = z
   .object({
-    /** Spool, dead letters, local files, tail offsets and the owner lock live here (relative to the working directory). */
+    /** Spool, dead letters, local files and tail offsets live here (relative to the working directory). */
     dataDir: z.string().min(1).default('.rgz/logs'),
     syslog: z
       .object({

@@ -41,7 +41,9 @@ export default definePlugin({
     ctx.provide(logsService, service);
     registerRoutes(ctx.router(), () => service, ctx.config.search.maxResults);
     ctx.command(logsCommand(() => service, ctx.config.search.maxResults));
-    ctx.onStart(() => service.start());
+    // Listeners, tailers and shipping only in a serving process: a CLI command beside the server searches without
+    // binding its ports or writing its data directory.
+    ctx.onServe(() => service.start());
     ctx.onStop(() => service.stop());
   },
 });

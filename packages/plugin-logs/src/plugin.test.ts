@@ -1,5 +1,5 @@
-/** The logs plugin as a package and inside a server: metadata, config, routes' access and errors, the data-dir lock. */
-import { readFileSync, writeFileSync } from 'node:fs';
+/** The logs plugin as a package and inside a server: metadata, config, routes' access and errors, serving vs CLI processes. */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { startTestServer } from '@rgz/core/testing';
@@ -8,6 +8,16 @@ import plugin, { configSchema } from './index.js';
 import { startWorld, tempDir, type World } from './test-support/world.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { name: string; version: string };
+
+/** Every file below `dir` with its size and modification time: what a passive process must leave alone. */
+function filesUnder(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of readdirSync(dir, { recursive: true, encoding: 'utf8' })) {
+    const st = statSync(join(dir, name));
+    if (st.isFile()) out[name] = `${st.size}:${st.mtimeMs}`;
+  }
+  return out;
+}
 
 let w: World | undefined;
 afterEach(async () => {
@@ -49,24 +59,25 @@ describe('logs plugin', () => {
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/logs/search', '/api/logs/status']));
   });
 
-  it('a second process on the same data directory stays passive (the CLI beside the server): no listeners, search works', async () => {
-    const dataDir = tempDir();
-    // A live process other than us owns the directory (our parent: the vitest main process).
-    writeFileSync(join(dataDir, 'owner.lock'), String(process.ppid));
-    w = await startWorld({ dataDir });
-    const s = w.logs.status();
-    expect(s).toMatchObject({ active: false, ownerPid: process.ppid });
-    expect(s.listeners.syslogUdp).toBeNull();
-    expect(w.logs.ingest('syslog', '<13>x')).toBe(false);
-    expect((await w.logs.search({ limit: 10 })).items).toEqual([]);
-    expect(readFileSync(join(dataDir, 'owner.lock'), 'utf8')).toBe(String(process.ppid));
-  });
-
-  it('a stale lock (dead pid) is taken over', async () => {
-    const dataDir = tempDir();
-    writeFileSync(join(dataDir, 'owner.lock'), '999999999');
-    w = await startWorld({ dataDir });
-    expect(w.logs.status().active).toBe(true);
+  it('a process that does not serve (the CLI beside the server) stays passive: no listeners, no writes, search works', async () => {
+    w = await startWorld();
+    expect(w.logs.ingest('syslog', '<13>Nov 25 10:00:00 ap-1 hostapd: wlan0: STA 24:a4:3c:01:02:03 IEEE 802.11: associated')).toBe(true);
+    await w.logs.flush();
+    const before = filesUnder(w.dataDir);
+    const cli = await startWorld({ dataDir: w.dataDir, serve: false });
+    try {
+      const s = cli.logs.status();
+      expect(s).toMatchObject({ active: false, ownerPid: null, outputs: ['local'] });
+      expect(s.listeners).toMatchObject({ syslogUdp: null, syslogTcp: null, netflowUdp: null, netflowTcp: null });
+      expect(cli.logs.ingest('syslog', '<13>x')).toBe(false);
+      const found = await cli.logs.search({ limit: 10 });
+      expect(found.items.map((i) => i.message)).toEqual([expect.stringContaining('STA 24:a4:3c:01:02:03')]);
+      expect(filesUnder(w.dataDir)).toEqual(before);
+    } finally {
+      await cli.close();
+    }
+    expect(filesUnder(w.dataDir)).toEqual(before);
+    expect(w.logs.status()).toMatchObject({ active: true, ownerPid: process.pid });
   });
 
   it('a port in use fails start-up with a message naming the port', async () => {

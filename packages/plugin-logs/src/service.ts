@@ -1,6 +1,8 @@
 /**
- * The running logs service: owns the data directory (lock), the sources (syslog listeners, flow sockets, tailed files),
- * the pipeline and the outputs (cluster shipper with spool and dead letters, and/or local files), and answers searches.
+ * The running logs service: the sources (syslog listeners, flow sockets, tailed files), the pipeline and the outputs
+ * (cluster shipper with spool and dead letters, and/or local files), and searches. Only a serving process starts it
+ * (the plugin's `onServe`), so it alone writes the data directory; a CLI process beside it (`rgz logs search`) only
+ * searches.
  */
 
 import { join, resolve } from 'node:path';
@@ -10,7 +12,6 @@ import type { LogsConfig } from './config.js';
 import { ParserRouter } from './ingest/parser-router.js';
 import { type IngestItem, Pipeline } from './ingest/pipeline.js';
 import { FileTailer, TailState } from './ingest/tail.js';
-import { acquireDirLock, type DirLock } from './lock.js';
 import type { LogsMetrics } from './metrics.js';
 import { SessionDirectory } from './netflow/sessions.js';
 import { createClusterClient } from './output/cluster.js';
@@ -26,8 +27,9 @@ import { newId } from './util/ids.js';
 import { decodeLine } from './util/text.js';
 
 export interface LogsStatus {
-  /** This process owns the data directory and runs the pipeline (false: search only, another process owns it). */
+  /** This process runs the pipeline and writes the data directory (false: search only, e.g. a CLI process). */
   active: boolean;
+  /** This process's pid when `active`. */
   ownerPid: number | null;
   dataDir: string;
   outputs: Array<'cluster' | 'local'>;
@@ -85,7 +87,6 @@ export class LogsService implements LogsHandle {
   readonly #log: Logger;
   readonly #m: LogsMetrics;
   readonly dataDir: string;
-  #lock: DirLock | undefined;
   #client: Client | undefined;
   #shipper: Shipper | undefined;
   #spool: Spool | undefined;
@@ -149,21 +150,13 @@ export class LogsService implements LogsHandle {
     try {
       await this.#start();
     } catch (err) {
-      // Leave nothing half-started behind (a bound UDP port, timers, the lock).
+      // Leave nothing half-started behind (a bound UDP port, timers).
       await this.stop().catch(() => {});
       throw err;
     }
   }
 
   async #start(): Promise<void> {
-    this.#lock = acquireDirLock(this.dataDir);
-    if (!this.#lock.owned) {
-      this.#log.info(
-        { dataDir: this.dataDir, owner: this.#lock.ownerPid },
-        'logs data directory is owned by another process: this one only searches (no listeners, no shipping)',
-      );
-      return;
-    }
     const outputs: Output[] = [];
     const m = this.#m;
     if (this.#clusterConfigured) {
@@ -376,13 +369,11 @@ export class LogsService implements LogsHandle {
 
   status(): LogsStatus {
     return {
-      active: this.#lock?.owned ?? false,
-      ownerPid: this.#lock?.ownerPid ?? null,
+      active: this.#started,
+      ownerPid: this.#started ? process.pid : null,
       dataDir: this.dataDir,
-      outputs: [
-        ...(this.#shipper || (!this.#lock?.owned && this.#clusterConfigured) ? (['cluster'] as const) : []),
-        ...(this.#local || (!this.#lock?.owned && this.#localEnabled) ? (['local'] as const) : []),
-      ],
+      // The configured outputs: the ones a serving process runs, and the ones a searching process reads.
+      outputs: [...(this.#clusterConfigured ? (['cluster'] as const) : []), ...(this.#localEnabled ? (['local'] as const) : [])],
       parsers: [...this.deps.parsers().keys()],
       listeners: {
         syslogUdp: this.#syslog?.udpAddress ?? null,
@@ -470,7 +461,6 @@ export class LogsService implements LogsHandle {
       this.#log.warn({ err }, 'could not save tail offsets');
     }
     await this.#client?.close().catch(() => {});
-    this.#lock?.release();
   }
 }
 

@@ -17,11 +17,11 @@ import { registerRoutes } from './routes.js';
 import { type ReportsDatabase, reportsMigrations } from './schema.js';
 import { runVerify, VERIFY_USAGE } from './verify.js';
 
+export { readDocumentNumber, renderPdf } from '@rgz/pdf-documents';
 export { configSchema, LANGUAGES, type Language, type OperatorDetails, type ReportsConfig } from './config.js';
 export { balanceSentence, formatDate, formatFcfa, formatMonth, groupThousands, LABELS } from './format.js';
 export { buildInvoiceDefinition, type InvoicePdfInput } from './invoice-pdf.js';
 export { chainFieldsOf, type IssuedDocument, type LogEntryView, type MonthRun, toChainEntries } from './invoices.js';
-export { readDocumentNumber, renderPdf } from './pdf.js';
 export { type MonthPeriod, monthPeriod, parseMonth, previousMonth, zonedMidnight } from './period.js';
 export { type ReportsDatabase, reportsMigrations, type StoredFigures } from './schema.js';
 export { loadLog, parseVerifyArgs, runVerify, type VerifyResult, verifyInvoiceBytes } from './verify.js';

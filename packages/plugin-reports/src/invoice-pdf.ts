@@ -5,9 +5,9 @@
  * metadata (`/RGZSignature`), the number in `/RGZDocument`; `signDocument` fills the placeholder afterwards.
  */
 import { type LedgerPostingView, SIGNATURE_SLOT_PLACEHOLDER } from '@rgz/core';
+import type { DocDefinition } from '@rgz/pdf-documents';
 import type { Language, OperatorDetails } from './config.js';
 import { balanceSentence, formatDate, formatDateTime, formatFcfa, formatMonth, formatPercent, groupThousands, LABELS } from './format.js';
-import type { DocDefinition } from './pdf.js';
 import type { StoredFigures } from './schema.js';
 
 export interface DocumentReseller {

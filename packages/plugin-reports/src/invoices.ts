@@ -21,9 +21,9 @@ import {
   type Transaction,
   verifyChain,
 } from '@rgz/core';
+import { renderPdf } from '@rgz/pdf-documents';
 import type { Language, ReportsConfig } from './config.js';
 import { buildInvoiceDefinition, type DocumentReseller } from './invoice-pdf.js';
-import { renderPdf } from './pdf.js';
 import { localYearMonth, type MonthPeriod, monthPeriod } from './period.js';
 import type { DocumentKind, ReportsDatabase, StoredFigures } from './schema.js';
 

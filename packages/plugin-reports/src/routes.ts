@@ -8,6 +8,7 @@ import { LANGUAGES } from './config.js';
 import type { InvoiceService } from './invoices.js';
 import { parseMonth } from './period.js';
 import type { ReportsDatabase } from './schema.js';
+import { registerVerifyRoute } from './verify-route.js';
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
 const problem = (description: string) => ({
@@ -413,4 +414,6 @@ export function registerRoutes(r: PluginRouter, deps: { service: InvoiceService;
       return c.json({ reseller_id: id, language }, 200);
     },
   );
+
+  registerVerifyRoute(r, { service: deps.service, key: deps.key });
 }

@@ -10,8 +10,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { loadVerifyKey, type VerifyKey, verifyChain, verifyDigest, verifyDocument } from '@rgz/core';
+import { readDocumentNumber } from '@rgz/pdf-documents';
 import { type LogEntryView, toChainEntries } from './invoices.js';
-import { readDocumentNumber } from './pdf.js';
 
 export interface VerifyResult {
   ok: boolean;

@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { type CpeFixture, cpeProfileContract, parseSnmprec, simulatePoll, simulateProbe } from '@rgz/core/testing';
+import { type CpeFixture, cpeProfileContract, librenms, parseSnmprec, simulatePoll, simulateProbe } from '@rgz/core/testing';
 import { describe, expect, it } from 'vitest';
 import { createGenericProfile } from './generic-profile.js';
-import { ALL_RECORDINGS, CONFORMANCE_AVAILABLE, type Comparison, expected, recording, report, SKIP_REASON } from './test-support/librenms.js';
+
+const { ALL_RECORDINGS, CONFORMANCE_AVAILABLE, expected, recording, report, SKIP_REASON } = librenms;
+type Comparison = librenms.Comparison;
 
 const fixture = (name: string) => parseSnmprec(readFileSync(new URL(`./test-support/fixtures/${name}`, import.meta.url), 'utf8'));
 

@@ -5,9 +5,7 @@
  * mean of HOST-RESOURCES-MIB hrProcessorLoad. It scores 1, so any vendor profile that recognises a device wins.
  */
 import type { CpePollPlan, CpePollResult, CpeProbe, CpeProfile, CpeSample } from '@rgz/core';
-import { StandardOid } from '@rgz/core';
-import { IF_MIB_COLUMNS, parseInterfaces } from './if-mib.js';
-import { compact, numberOf, Varbinds, within } from './varbinds.js';
+import { compactFields, IF_MIB_COLUMNS, parseIfMibInterfaces, StandardOid, Varbinds, varbindNumber, withinRange } from '@rgz/core';
 
 /** HOST-RESOURCES-MIB hrProcessorLoad (% over the last minute), one row per CPU. */
 export const HR_PROCESSOR_LOAD = '1.3.6.1.2.1.25.3.3.1.2';
@@ -32,16 +30,16 @@ export function createGenericProfile(options: { id?: string } = {}): CpeProfile 
 export function parseGeneric(result: CpePollResult): CpeSample {
   const vb = new Varbinds(result.varbinds);
   const ticks = vb.get(StandardOid.sysUpTime);
-  const loads = [...vb.column(HR_PROCESSOR_LOAD).values()].map((v) => within(numberOf(v), 0, 100)).filter((v): v is number => v !== undefined);
+  const loads = [...vb.column(HR_PROCESSOR_LOAD).values()].map((v) => withinRange(varbindNumber(v), 0, 100)).filter((v): v is number => v !== undefined);
   const descr = vb.str(StandardOid.sysDescr);
-  return compact({
+  return compactFields({
     polledAt: result.polledAt,
     uptimeSeconds: ticks?.type === 'TimeTicks' ? ticks.value / 100 : undefined,
     // sysDescr's first line, bounded: "RouterOS RBLHGR", "Linux gw-01 5.10.0 …".
     model: descr ? (descr.split(/\r?\n/)[0] as string).slice(0, 120) : undefined,
     cpuLoadPercent: loads.length ? Math.round((loads.reduce((a, b) => a + b, 0) / loads.length) * 100) / 100 : undefined,
     radios: [],
-    interfaces: parseInterfaces(vb),
+    interfaces: parseIfMibInterfaces(vb),
     stations: [],
   });
 }

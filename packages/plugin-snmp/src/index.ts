@@ -9,6 +9,7 @@ import { CpeProfiles, definePlugin, inventoryReader, type Kysely, sql } from '@r
 import { configSchema } from './config.js';
 import { createGenericProfile } from './generic-profile.js';
 import { runPoll, type SnmpContext } from './job.js';
+import { registerLatestRoutes } from './latest-routes.js';
 import { createSnmpMetrics } from './metrics.js';
 import { registerRoutes } from './routes.js';
 import type { SnmpDatabase } from './schema.js';
@@ -75,7 +76,9 @@ export default definePlugin({
       run: () => maintain(),
     });
 
-    registerRoutes(ctx.router(), sctx);
+    const router = ctx.router();
+    registerRoutes(router, sctx);
+    registerLatestRoutes(router, sctx);
 
     ctx.onStart(async () => {
       if (!ctx.lookup(inventoryReader)) ctx.log.warn('no inventoryReader is provided: nothing will be polled');

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Kysely } from '@rgz/core';
 import { sql } from '@rgz/core';
-import { BACKENDS, startTestServer, type TestServer } from '@rgz/core/testing';
+import { BACKENDS, librenms, startTestServer, type TestServer } from '@rgz/core/testing';
 import epmp from '@rgz/cpe-cambium-epmp';
 import airmax from '@rgz/cpe-ubiquiti-airmax';
 import inventory from '@rgz/plugin-inventory';
@@ -18,7 +18,8 @@ import snmpPlugin from './index.js';
 import type { SnmpDatabase } from './schema.js';
 import { ensurePartitions, partitionName } from './storage.js';
 import { type Agent, HAS_SNMPD, HAS_SNMPSIM, NO_SNMPSIM, startGarbagePort, startSilentPort, startSnmpd, startSnmpsim } from './test-support/agents.js';
-import { CONFORMANCE_AVAILABLE, snmprecPath } from './test-support/librenms.js';
+
+const { CONFORMANCE_AVAILABLE, snmprecPath } = librenms;
 
 const fixturePath = (name: string) => fileURLToPath(new URL(`./test-support/fixtures/${name}`, import.meta.url));
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { CpeProfile } from '@rgz/core';
-import { parseSnmprec } from '@rgz/core/testing';
+import { librenms, parseSnmprec } from '@rgz/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGenericProfile } from './generic-profile.js';
 import { pollDevice, runPool } from './poller.js';
@@ -22,7 +22,8 @@ import {
   startSnmpd,
   startSnmpsim,
 } from './test-support/agents.js';
-import { CONFORMANCE_AVAILABLE, snmprecPath } from './test-support/librenms.js';
+
+const { CONFORMANCE_AVAILABLE, snmprecPath } = librenms;
 
 const fixturePath = (name: string) => fileURLToPath(new URL(`./test-support/fixtures/${name}`, import.meta.url));
 const generic = createGenericProfile();

@@ -6,6 +6,7 @@
 export * from './backup-target.js';
 export * from './common.js';
 export * from './cpe-profile.js';
+export * from './cpe-profile-readers.js';
 export * from './incident-sink.js';
 export * from './inventory.js';
 export * from './ledger.js';
@@ -14,6 +15,7 @@ export * from './log-parser.js';
 export * from './nas-client.js';
 export * from './nas-vendor.js';
 export * from './notification-channel.js';
+export * from './outbound-http.js';
 export * from './payment-provider.js';
 export * from './report-exporter.js';
 export * from './sms-failover.js';

@@ -15,16 +15,24 @@ import { parseServerConfig, type ServerConfigInput } from '../config/server-conf
 import type { Kv } from '../kv/kv.js';
 import { createMemoryKv } from '../kv/memory-kv.js';
 import { createRedisKv } from '../kv/redis-kv.js';
+import type { RgzPlugin } from '../plugin/define-plugin.js';
 import type { Point, Token } from '../plugin/tokens.js';
 import { createKernel, type Kernel, type PluginLoad } from '../runtime/kernel.js';
-import type { RgzPlugin } from '../plugin/define-plugin.js';
 import { type Database, openDatabase } from '../storage/database.js';
 
 export * from './contracts/index.js';
+export * as librenms from './librenms.js';
+export { TestPaymentProvider, testPaymentPlugin } from './payments.js';
 export { deferred, sleep, type WaitForOptions, waitFor } from './wait.js';
 
 export type Backend = 'embedded' | 'real';
 export const BACKENDS: readonly Backend[] = ['embedded', 'real'];
+
+/**
+ * Where this module was loaded from. In this repository's tests it must be `src/testing/index.ts`: a test that
+ * ran against another package's `dist/` would test stale code whenever that package was not rebuilt.
+ */
+export const TESTING_MODULE_URL = import.meta.url;
 
 export const TEST_DATABASE_URL = process.env.RGZ_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const TEST_REDIS_URL = process.env.RGZ_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -147,6 +155,8 @@ export interface TestServerOptions {
   /** Start the task worker and scheduler (default: worker on, scheduler off). */
   worker?: boolean;
   scheduler?: boolean;
+  /** Run the plugins' serve hooks, their network listeners (default true); false starts as a CLI command does. */
+  serve?: boolean;
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -158,7 +168,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   let kernel: Kernel;
   try {
     kernel = await createKernel({ config, plugins, database: tdb.database, kv: tkv.kv, ...(options.overrides ? { overrides: options.overrides } : {}) });
-    await kernel.start({ worker: options.worker ?? true, scheduler: options.scheduler ?? false });
+    await kernel.start({ worker: options.worker ?? true, scheduler: options.scheduler ?? false, serve: options.serve ?? true });
   } catch (err) {
     await tkv.close();
     await tdb.drop();

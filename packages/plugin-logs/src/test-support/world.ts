@@ -30,6 +30,8 @@ export interface WorldOptions {
   extraPlugins?: RgzPlugin[];
   dataDir?: string;
   keepDataDir?: boolean;
+  /** Start as a CLI command does (`rgz logs search` beside the server): no serve hooks. */
+  serve?: boolean;
 }
 
 export function tempDir(prefix = 'rgz-logs-'): string {
@@ -48,7 +50,10 @@ export async function startWorld(options: WorldOptions = {}): Promise<World> {
     ...(options.parsers === false ? [] : [{ plugin: freeradius }, { plugin: airos }, { plugin: cambium }]),
     ...(options.extraPlugins ?? []).map((plugin) => ({ plugin })),
   ];
-  const server = await startTestServer({ plugins: [...parsers, { plugin: logs, config: { ...base, ...options.config } }] });
+  const server = await startTestServer({
+    plugins: [...parsers, { plugin: logs, config: { ...base, ...options.config } }],
+    ...(options.serve === undefined ? {} : { serve: options.serve }),
+  });
   const handle = server.get(logsService);
   const status = handle.status();
   return {

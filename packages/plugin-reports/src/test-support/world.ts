@@ -18,11 +18,10 @@ import {
   type PluginLoad,
   type RgzPlugin,
 } from '@rgz/core';
-import { type Backend, startTestServer, type TestServer, waitFor } from '@rgz/core/testing';
+import { type Backend, startTestServer, TestPaymentProvider, type TestServer, testPaymentPlugin, waitFor } from '@rgz/core/testing';
 import billing from '@rgz/plugin-billing';
 import reports from '../index.js';
 import type { ReportsDatabase } from '../schema.js';
-import { TestPay, testPayPlugin } from './payments.js';
 import { type SmtpPeer, startSmtpPeer } from './smtp.js';
 
 export class MemoryTarget implements BackupTarget {
@@ -54,7 +53,7 @@ export class MemoryTarget implements BackupTarget {
 export interface InvoiceWorld {
   server: TestServer;
   db: Kysely<ReportsDatabase>;
-  pay: TestPay;
+  pay: TestPaymentProvider;
   smtp: SmtpPeer;
   nas: MemoryTarget;
   dir: string;
@@ -83,7 +82,7 @@ export async function startInvoiceWorld(
   const keyPem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   writeFileSync(join(dir, 'operator-key.pem'), keyPem, { mode: 0o600 });
   const archiveDir = join(dir, 'archive');
-  const pay = new TestPay();
+  const pay = new TestPaymentProvider();
   const smtp = await startSmtpPeer(SMTP_AUTH);
   const nas = new MemoryTarget('nas');
   const nasPlugin = definePlugin({
@@ -98,7 +97,7 @@ export async function startInvoiceWorld(
     backend,
     config: { timezone: 'Africa/Porto-Novo', tasks: { pollIntervalMs: 50 } },
     plugins: [
-      testPayPlugin(pay),
+      testPaymentPlugin(pay),
       nasPlugin,
       { plugin: billing, config: { commissionPercent: 1.5 } },
       ...(extra.plugins ?? []),

@@ -1,26 +1,27 @@
 /**
- * One HTTP exchange with a payment API, classified the way core's `FailureKind` needs it. Built on node:http(s) rather
- * than fetch because what matters is knowing whether the request left: a failure before the whole request was handed to
- * the socket is `retryable`; after it, the peer may have acted. For a read (KKiaPay verify) acting changes nothing, so
- * a lost answer is still `retryable`; for a write (revert) it is `ambiguous` and must not be resent blindly.
+ * One HTTP exchange with a provider's API (payment, SMS), classified the way `FailureKind` needs it, and the small
+ * readers of provider answers that go with it. Built on node:http(s) rather than fetch because what matters is
+ * knowing whether the request left: a failure before the whole request was handed to the socket is `retryable`; after
+ * it, the peer may have acted. For a read (a status query) acting changes nothing, so a lost answer is still
+ * `retryable`; for a write (a payment, an SMS) it is `ambiguous` and must not be resent blindly.
  */
 
 import http from 'node:http';
 import https from 'node:https';
-import type { FailureKind, PaymentProviderError } from '@rgz/core';
+import type { FailureKind } from './common.js';
 
 /** A status line and body as received; the caller decides what the status means. */
-export interface RawAnswer {
+export interface HttpAnswer {
   readonly status: number;
   readonly headers: http.IncomingHttpHeaders;
   readonly text: string;
 }
 
-export interface ExchangeRequest {
+export interface HttpExchangeRequest<E extends Error> {
   readonly method: 'GET' | 'POST';
   readonly url: URL;
   readonly headers: http.OutgoingHttpHeaders;
-  readonly body?: Buffer;
+  readonly body?: Buffer | undefined;
   /** Whole-exchange deadline: connect, send, first byte and body. */
   readonly timeoutMs: number;
   /** Side-effect free at the peer (a status read): a lost answer is then `retryable`, never `ambiguous`. */
@@ -31,28 +32,30 @@ export interface ExchangeRequest {
   readonly what: string;
   /** Provider name for messages (`KKiaPay`). */
   readonly peer: string;
-  /** Builds the provider's own error class (reason `provider_error`) for failures without a status line. */
-  readonly fail: (kind: FailureKind, message: string, cause: unknown) => PaymentProviderError;
+  /** Longest body read (the rest is dropped; the status still decides). Default 256 KiB: answers are small JSON. */
+  readonly maxBodyBytes?: number | undefined;
+  /** Builds the provider's own error (an `OutboundError` subclass) for failures without a status line. */
+  readonly fail: (kind: FailureKind, message: string, cause: unknown) => E;
 }
 
-/** Longest body read; the answers are small JSON objects. */
-const MAX_BODY_BYTES = 256 * 1024;
+const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
 
 /**
  * Run one exchange. Resolves with whatever status line came back (even if the body was then cut: the status decides);
- * rejects with `request.fail(...)` (a `PaymentProviderError` of reason `provider_error`) when no status line arrived.
+ * rejects with `request.fail(...)` when no status line arrived.
  */
-export function exchange(request: ExchangeRequest): Promise<RawAnswer> {
+export function httpExchange<E extends Error>(request: HttpExchangeRequest<E>): Promise<HttpAnswer> {
   const { what, peer, signal } = request;
+  const maxBodyBytes = request.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const lostKind: FailureKind = request.idempotent ? 'retryable' : 'ambiguous';
   const lostTail = request.idempotent ? 'a read, safe to repeat' : `${peer} may have acted on it`;
 
-  return new Promise<RawAnswer>((resolve, reject) => {
+  return new Promise<HttpAnswer>((resolve, reject) => {
     let sent = false;
     let settled = false;
     let answer: { status: number; headers: http.IncomingHttpHeaders; chunks: Buffer[]; size: number } | undefined;
 
-    const finish = (outcome: { ok: RawAnswer } | { error: PaymentProviderError }) => {
+    const finish = (outcome: { ok: HttpAnswer } | { error: E }) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
@@ -62,6 +65,7 @@ export function exchange(request: ExchangeRequest): Promise<RawAnswer> {
       req.destroy();
     };
     const endWithAnswerOr = (kind: FailureKind, message: string, cause?: unknown) => {
+      // A status line already arrived: it decides, whatever happened to the body.
       if (answer) {
         finish({ ok: { status: answer.status, headers: answer.headers, text: Buffer.concat(answer.chunks).toString('utf8') } });
         return;
@@ -90,7 +94,7 @@ export function exchange(request: ExchangeRequest): Promise<RawAnswer> {
       answer = { status: res.statusCode ?? 0, headers: res.headers, chunks: [], size: 0 };
       const current = answer;
       res.on('data', (chunk: Buffer) => {
-        if (current.size >= MAX_BODY_BYTES) return;
+        if (current.size >= maxBodyBytes) return;
         current.chunks.push(chunk);
         current.size += chunk.length;
       });
@@ -122,7 +126,7 @@ export function exchange(request: ExchangeRequest): Promise<RawAnswer> {
 }
 
 /** JSON when it parses, the text otherwise, `undefined` when empty. */
-export function parseBody(text: string): unknown {
+export function parseJsonBody(text: string): unknown {
   if (text.trim() === '') return undefined;
   try {
     return JSON.parse(text) as unknown;
@@ -132,12 +136,12 @@ export function parseBody(text: string): unknown {
 }
 
 /** A plain JSON object, or undefined. */
-export function asObject(value: unknown): Record<string, unknown> | undefined {
+export function asJsonObject(value: unknown): Record<string, unknown> | undefined {
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
 }
 
 /** A non-empty string field (numbers are stringified: ids arrive either way). */
-export function str(value: unknown): string | undefined {
+export function jsonString(value: unknown): string | undefined {
   if (typeof value === 'string' && value !== '') return value;
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   return undefined;
@@ -157,7 +161,7 @@ export function parseRetryAfter(value: string | string[] | undefined): number | 
  * did not process it. 500: the application failed somewhere, possibly after acting; 504: a gateway gave up waiting,
  * the application may still act. Both are harmless for a read. Other 4xx: our request is wrong and fails again.
  */
-export function kindOfStatus(status: number, idempotent: boolean): FailureKind {
+export function failureKindOfStatus(status: number, idempotent: boolean): FailureKind {
   if (status === 408 || status === 429 || status === 502 || status === 503) return 'retryable';
   if (status >= 500) return idempotent ? 'retryable' : 'ambiguous';
   return 'permanent';

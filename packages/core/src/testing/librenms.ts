@@ -1,14 +1,16 @@
 /**
- * LibreNMS's recorded walks and expected values, read IN PLACE from `shared/conformance/snmp/` (GPL-3.0 data, see its
- * PROVENANCE.md; never copied into this repository). Tests skip when the folder is absent. Override the location with
- * RGZ_SNMP_CONFORMANCE_DIR. (The same helper exists in each profile package's test-support.)
+ * LibreNMS's recorded SNMP walks and the values LibreNMS computed from them, for CPE profile conformance tests, read
+ * IN PLACE from the checkout's `shared/conformance/snmp/` (GPL-3.0 data, see its PROVENANCE.md; never copied into a
+ * repository). Tests skip when the folder is absent; RGZ_SNMP_CONFORMANCE_DIR overrides the location. Exported from
+ * `@rgz/core/testing` as the namespace `librenms`.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { SnmpVarbind } from '@rgz/core';
-import { parseSnmprec } from '@rgz/core/testing';
+import type { SnmpVarbind } from '../extension-points/cpe-profile.js';
+import { parseSnmprec } from './contracts/cpe-profile.contract.js';
 
+// packages/core/src/testing/ (and dist/testing/) lie as deep below the checkout as a package's src/test-support/.
 export const CONFORMANCE_DIR = process.env.RGZ_SNMP_CONFORMANCE_DIR ?? fileURLToPath(new URL('../../../../../shared/conformance/snmp/', import.meta.url));
 export const CONFORMANCE_AVAILABLE = existsSync(join(CONFORMANCE_DIR, 'snmprec')) && existsSync(join(CONFORMANCE_DIR, 'expected'));
 export const SKIP_REASON = `LibreNMS conformance data not found at ${CONFORMANCE_DIR} (set RGZ_SNMP_CONFORMANCE_DIR)`;

@@ -1,21 +1,21 @@
 /**
- * A minimal in-memory PaymentProvider for the invoice tests, so the ledger is built by billing's real flow: order →
- * authenticated webhook → verification against `getTransaction` → posting. Refunds are full and keep the fee.
+ * A minimal in-memory PaymentProvider for tests that need billing's real flow (order → authenticated webhook →
+ * verification against `getTransaction` → ledger posting) without a provider's API: the test plays the payer with
+ * `pay()` and delivers `webhookFor(id)`. Refunds are full and keep the fee.
  */
 import { randomBytes } from 'node:crypto';
+import { WebhookRejected, type WebhookRequest } from '../extension-points/common.js';
 import {
   type Checkout,
   type CheckoutRequest,
-  definePlugin,
   type PaymentProvider,
   PaymentProviders,
   type PaymentTransaction,
   type PaymentWebhookEvent,
   type RefundRequest,
   type RefundResult,
-  WebhookRejected,
-  type WebhookRequest,
-} from '@rgz/core';
+} from '../extension-points/payment-provider.js';
+import { definePlugin } from '../plugin/define-plugin.js';
 
 interface Tx {
   id: string;
@@ -26,7 +26,8 @@ interface Tx {
   performedAt: Date;
 }
 
-export class TestPay implements PaymentProvider {
+/** Provider id and family `testpay`; its webhooks carry a per-instance secret header. */
+export class TestPaymentProvider implements PaymentProvider {
   readonly id = 'testpay';
   readonly provider = 'testpay';
   readonly capabilities = {
@@ -96,7 +97,8 @@ export class TestPay implements PaymentProvider {
   }
 }
 
-export function testPayPlugin(provider: TestPay) {
+/** A plugin (`test-payments`) contributing `provider` to `PaymentProviders`. */
+export function testPaymentPlugin(provider: TestPaymentProvider) {
   return definePlugin({
     name: 'test-payments',
     version: '0.0.0',
