@@ -7,6 +7,7 @@
 import { ConfigError, definePlugin, defineTask, IncidentSinks, ledgerReader, ledgerWriter, PaymentProviders } from '@rgz/core';
 import { deliverAlert } from './alerts.js';
 import { configSchema } from './config.js';
+import { registerConsoleRoutes } from './console-routes.js';
 import { type BillingAlert, type BillingContext, createBillingMetrics, type VerifyPayload } from './context.js';
 import { verifyTransaction } from './ingress.js';
 import { createLedgerWriter } from './ledger.js';
@@ -86,7 +87,9 @@ export default definePlugin({
       run: (job) => runReconciliation(bctx, dayBefore(job.scheduledFor), job.trigger, job.signal),
     });
 
-    registerRoutes(bctx, ctx.router(), [ctx.router('/hooks/payment')]);
+    const api = ctx.router();
+    registerRoutes(bctx, api, [ctx.router('/hooks/payment')]);
+    registerConsoleRoutes(bctx, api, { timeZone: ctx.server.timezone, audit: (actor, entry) => ctx.audit(actor, entry) });
 
     ctx.onStart(() => {
       const all = ctx.collect(PaymentProviders);

@@ -137,7 +137,14 @@ function classify(o: SettleOutcome): { kind: ItemKind; action: string } {
   }
 }
 
-export async function runReconciliation(ctx: BillingContext, day: string, trigger: string, signal?: AbortSignal): Promise<RunSummary> {
+/** `onRun` is told the run id as soon as the run row exists (an API caller that does not wait polls it). */
+export async function runReconciliation(
+  ctx: BillingContext,
+  day: string,
+  trigger: string,
+  signal?: AbortSignal,
+  onRun?: (runId: string) => void,
+): Promise<RunSummary> {
   const { from, to } = dayRange(day);
   const cfg = ctx.config.reconciliation;
   const db = ctx.db;
@@ -157,6 +164,7 @@ export async function runReconciliation(ctx: BillingContext, day: string, trigge
       .returning('id')
       .executeTakeFirstOrThrow();
     runId = run.id;
+    onRun?.(runId);
   } catch (err) {
     if ((err as { code?: string }).code === '23505') throw httpErrors.conflict('reconciliation_running', `a reconciliation of ${day} is already running`);
     throw err;

@@ -5,6 +5,7 @@
  */
 import {
   type Checkout,
+  type CoreDatabase,
   defineRoute,
   httpErrors,
   type Kysely,
@@ -159,6 +160,7 @@ const PaymentFilters = z.object({
   status: z.enum(['pending', 'credited', 'failed', 'amount_mismatch', 'orphan', 'duplicate', 'refunded']).optional(),
   provider: z.string().regex(PROVIDER_ID).optional(),
   reseller_id: z.string().uuid().optional().openapi({ description: 'NOC only; a reseller always sees its own' }),
+  subscriber_id: z.string().uuid().optional().openapi({ description: 'One subscriber’s payments' }),
   review: z.enum(['needs_review', 'resolved']).optional(),
   from: z.string().datetime({ offset: true }).optional().openapi({ description: 'created_at ≥ from (ISO 8601)' }),
   to: z.string().datetime({ offset: true }).optional().openapi({ description: 'created_at < to (ISO 8601)' }),
@@ -569,6 +571,7 @@ export function registerRoutes(ctx: BillingContext, r: PluginRouter, hooks: read
     if (f.provider) q = q.where('pay.provider', '=', f.provider);
     if (f.review) q = q.where('pay.review', '=', f.review);
     if (f.reseller_id && p.role === 'noc') q = q.where('pay.reseller_id', '=', f.reseller_id);
+    if (f.subscriber_id) q = q.where('pay.subscriber_id', '=', f.subscriber_id);
     if (f.from) q = q.where('pay.created_at', '>=', new Date(f.from));
     if (f.to) q = q.where('pay.created_at', '<', new Date(f.to));
     return q.orderBy('pay.created_at', 'desc').orderBy('pay.id');
@@ -908,7 +911,8 @@ export function registerRoutes(ctx: BillingContext, r: PluginRouter, hooks: read
       path: '/reconciliation/runs',
       access: ['noc'],
       tags,
-      summary: 'Reconcile a day now (default: yesterday, UTC); the same as `rgz jobs run billing.reconcile` for a chosen day',
+      summary:
+        'Reconcile a day now (default: yesterday, UTC); the same as `rgz jobs run billing.reconcile` for a chosen day. `wait: false` answers 202 with the run id at once: poll GET /reconciliation/runs/{id}',
       request: {
         body: {
           required: false,
@@ -919,18 +923,36 @@ export function registerRoutes(ctx: BillingContext, r: PluginRouter, hooks: read
                   .string()
                   .regex(/^\d{4}-\d{2}-\d{2}$/)
                   .optional(),
+                wait: z.boolean().optional().openapi({ description: 'false: start the run and answer at once (default true: answer when it is finished)' }),
               }),
             },
           },
         },
       },
-      responses: { 201: json(RunSchema, 'Run finished'), 409: problem('A run of this day is in progress') },
+      responses: {
+        201: json(RunSchema, 'Run finished'),
+        202: json(z.object({ id: z.string(), day: z.string(), status: z.literal('running'), links: z.object({ self: z.string() }) }), 'Run started'),
+        409: problem('A run of this day is in progress'),
+      },
     }),
     async (c) => {
       let day = dayBefore(new Date());
+      let wait = true;
       if (c.req.header('content-type')?.includes('application/json')) {
-        const b = (await c.req.json().catch(() => ({}))) as { day?: unknown };
+        const b = (await c.req.json().catch(() => ({}))) as { day?: unknown; wait?: unknown };
         if (typeof b.day === 'string') day = b.day;
+        if (b.wait === false) wait = false;
+      }
+      if (!wait) {
+        let started: (id: string) => void = () => undefined;
+        const runId = new Promise<string>((resolve) => {
+          started = resolve;
+        });
+        const run = runReconciliation(ctx, day, 'api', undefined, started);
+        // The run goes on after the answer; its failure is recorded on its row (status failed, error).
+        run.catch((err: unknown) => ctx.log.error({ err, day }, 'reconciliation started from the API failed'));
+        const id = await Promise.race([runId, run.then((s) => s.id)]);
+        return c.json({ id, day, status: 'running' as const, links: { self: `/api/${ctx.name}/reconciliation/runs/${id}` } }, 202);
       }
       // Not tied to the request: a client that gives up does not abort a half-done run.
       const summary = await runReconciliation(ctx, day, 'api');
@@ -1023,7 +1045,23 @@ export function registerRoutes(ctx: BillingContext, r: PluginRouter, hooks: read
           offset: z.coerce.number().int().min(0).default(0),
         }),
       },
-      responses: { 200: json(RunSchema.extend({ items: z.array(ItemSchema) }), 'Run'), 404: problem('No such run') },
+      responses: {
+        200: json(
+          RunSchema.extend({
+            items: z.array(
+              ItemSchema.extend({
+                payment_review: z.string().nullable().openapi({ description: 'The linked payment’s review state now: needs_review, resolved or null' }),
+                resolution: z
+                  .object({ at: z.string(), resolution: z.string().nullable() })
+                  .nullable()
+                  .openapi({ description: 'The latest POST /payments/{id}/review of the linked payment' }),
+              }),
+            ),
+          }),
+          'Run',
+        ),
+        404: problem('No such run'),
+      },
     }),
     async (c) => {
       const { id } = c.req.valid('param');
@@ -1034,7 +1072,32 @@ export function registerRoutes(ctx: BillingContext, r: PluginRouter, hooks: read
       if (q.kind === 'mismatches') items = items.where('kind', '<>', 'match');
       else if (q.kind) items = items.where('kind', '=', q.kind as never);
       const rows = await items.orderBy('id').limit(q.limit).offset(q.offset).execute();
-      return c.json({ ...runView(run), items: rows.map(itemView) }, 200);
+      // Each mismatch with what became of it: the payment's review state and the resolution written by hand.
+      const paymentIds = [...new Set(rows.map((i) => i.payment_id).filter((p): p is string => p !== null))];
+      const reviews = new Map<string, string | null>();
+      const resolutions = new Map<string, { at: string; resolution: string | null }>();
+      if (paymentIds.length) {
+        for (const p of await ctx.db.selectFrom('billing_payments').select(['id', 'review']).where('id', 'in', paymentIds).execute())
+          reviews.set(p.id, p.review);
+        const entries = await (ctx.db as unknown as Kysely<CoreDatabase>)
+          .selectFrom('audit_log')
+          .select(['target_id', 'at', 'details'])
+          .where('action', '=', 'billing.payment.resolve')
+          .where('target_id', 'in', paymentIds)
+          .orderBy('id')
+          .execute();
+        for (const e of entries) {
+          const details = (typeof e.details === 'string' ? JSON.parse(e.details) : e.details) as { resolution?: unknown };
+          if (e.target_id)
+            resolutions.set(e.target_id, { at: iso(e.at) as string, resolution: typeof details.resolution === 'string' ? details.resolution : null });
+        }
+      }
+      const withOutcome = rows.map((i) => ({
+        ...itemView(i),
+        payment_review: i.payment_id ? (reviews.get(i.payment_id) ?? null) : null,
+        resolution: i.payment_id ? (resolutions.get(i.payment_id) ?? null) : null,
+      }));
+      return c.json({ ...runView(run), items: withOutcome }, 200);
     },
   );
 

@@ -362,6 +362,7 @@ describe('incidents in a server', () => {
       const doc = (await (await h.server.request('/openapi.json')).json()) as { paths: Record<string, unknown> };
       expect(Object.keys(doc.paths).filter((p) => p.startsWith('/api/incidents') || p.startsWith('/hooks/alertmanager'))).toEqual([
         '/hooks/alertmanager',
+        '/api/incidents/summary',
         '/api/incidents',
         '/api/incidents/{id}',
         '/api/incidents/{id}/acknowledge',

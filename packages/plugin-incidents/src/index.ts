@@ -14,6 +14,7 @@ import { incidentsMigrations } from './migrations.js';
 import { registerApi, registerWebhook } from './routes.js';
 import { type ForwardTask, IncidentService, type NotifyTask, toRecipient } from './service.js';
 import { IncidentStoreSink } from './sink.js';
+import { registerSummary } from './summary-routes.js';
 
 export { type AlertmanagerAlert, type AlertmanagerPayload, alertSchema, bearerMatches, payloadSchema } from './alertmanager.js';
 export { configSchema, DEFAULT_MAPPING, type IncidentsConfig, type Policy, parseDuration, priorityFor, type Target } from './config.js';
@@ -79,7 +80,9 @@ export default definePlugin({
 
     const deps = { name: ctx.name, config, service: svc, metrics, log: ctx.log, audit: ctx.audit };
     registerWebhook(ctx.router('/hooks'), deps);
-    registerApi(ctx.router(), deps);
+    const api = ctx.router();
+    registerSummary(api, { name: ctx.name, db: ctx.db });
+    registerApi(api, deps);
 
     ctx.onStart(() => {
       // Every target names a loaded channel that can reach its recipients: a typo must fail at start, not at 3 a.m.

@@ -16,6 +16,7 @@ import type { Scheduler } from '../scheduler/scheduler.js';
 import type { Database } from '../storage/database.js';
 import type { TaskQueue } from '../tasks/task-queue.js';
 import type { LoadedPluginInfo } from './kernel.js';
+import { registerPlanRoutes } from './plan-routes.js';
 import { registerSubscriberRoutes } from './subscriber-routes.js';
 
 export interface CoreRouteDeps {
@@ -397,15 +398,39 @@ export function registerCoreRoutes(router: PluginRouter, deps: CoreRouteDeps): v
       path: '/api/core/jobs/{id}/run',
       access: ['noc'],
       tags: ['core'],
-      summary: 'Run a scheduled job now and wait for its outcome',
-      request: { params: z.object({ id: z.string().min(1).max(200) }) },
+      summary:
+        'Run a scheduled job now and wait for its outcome; with `{"wait": false}` answer 202 with the run id at once and poll GET /api/core/jobs/runs/{run_id}',
+      request: {
+        params: z.object({ id: z.string().min(1).max(200) }),
+        body: { required: false, content: { 'application/json': { schema: z.object({ wait: z.boolean().optional() }) } } },
+      },
       responses: {
         200: json(z.object({ ran: z.boolean(), status: z.string().optional(), run_id: z.string().optional(), error: z.string().optional() }), 'Outcome'),
+        202: json(z.object({ ran: z.literal(true), status: z.literal('running'), run_id: z.string() }), 'Started'),
+        409: json(z.object({ code: z.string() }), 'A run of this job is in progress'),
       },
     }),
     async (c) => {
       const { id } = c.req.valid('param');
+      let wait = true;
+      if (c.req.header('content-type')?.includes('application/json')) {
+        const body = z.object({ wait: z.boolean().optional() }).safeParse(await c.req.json().catch(() => ({})));
+        if (!body.success) throw httpErrors.badRequest('validation_failed', body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+        wait = body.data.wait ?? true;
+      }
       await deps.audit(c.get('principal'), { action: 'job.run', targetType: 'job', targetId: id });
+      if (!wait) {
+        let started: (runId: string) => void = () => undefined;
+        const runId = new Promise<string>((resolve) => {
+          started = resolve;
+        });
+        // The run goes on after the answer (its outcome is stored on its core_job_runs row); not tied to the request.
+        const run = scheduler.trigger(id, { onRun: started });
+        run.catch((err: unknown) => c.get('log').error({ err, job: id }, 'job started from the API failed'));
+        const first = await Promise.race([runId, run]);
+        if (typeof first === 'string') return c.json({ ran: true as const, status: 'running' as const, run_id: first }, 202);
+        throw httpErrors.conflict('job_running', `job "${id}" is already running; poll GET /api/core/jobs for its last run`);
+      }
       const out = await scheduler.trigger(id);
       return c.json(
         {
@@ -413,6 +438,55 @@ export function registerCoreRoutes(router: PluginRouter, deps: CoreRouteDeps): v
           ...(out.status ? { status: out.status } : {}),
           ...(out.runId ? { run_id: out.runId } : {}),
           ...(out.error ? { error: out.error } : {}),
+        },
+        200,
+      );
+    },
+  );
+
+  router.add(
+    defineRoute({
+      method: 'get',
+      path: '/api/core/jobs/runs/{id}',
+      access: ['noc'],
+      tags: ['core'],
+      summary: 'One run of a scheduled job: running, succeeded, failed or timeout, with its error and result',
+      request: { params: z.object({ id: z.string().regex(/^\d{1,18}$/, 'a run id') }) },
+      responses: {
+        200: json(
+          z.object({
+            id: z.string(),
+            job_id: z.string(),
+            trigger: z.string(),
+            status: z.enum(['running', 'succeeded', 'failed', 'timeout']),
+            attempt: z.number().int(),
+            node: z.string(),
+            started_at: z.string(),
+            finished_at: z.string().nullable(),
+            error: z.string().nullable(),
+            result: z.unknown(),
+          }),
+          'Run',
+        ),
+        404: json(z.object({ code: z.string() }), 'No such run'),
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      const row = await database.db.selectFrom('core_job_runs').selectAll().where('id', '=', id).executeTakeFirst();
+      if (!row) throw httpErrors.notFound('job_run_not_found', `no job run ${id}`);
+      return c.json(
+        {
+          id: String(row.id),
+          job_id: row.job_id,
+          trigger: row.trigger,
+          status: row.status,
+          attempt: Number(row.attempt),
+          node: row.node,
+          started_at: new Date(row.started_at).toISOString(),
+          finished_at: row.finished_at ? new Date(row.finished_at).toISOString() : null,
+          error: row.error,
+          result: (typeof row.result === 'string' ? JSON.parse(row.result) : row.result) ?? null,
         },
         200,
       );
@@ -504,4 +578,5 @@ export function registerCoreRoutes(router: PluginRouter, deps: CoreRouteDeps): v
   );
 
   registerSubscriberRoutes(router, { db: database.db, tasks: deps.tasks });
+  registerPlanRoutes(router);
 }

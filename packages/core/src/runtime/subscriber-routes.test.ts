@@ -218,4 +218,14 @@ describe.each(BACKENDS)('console core routes (%s)', (backend) => {
     expect(bad.status).toBe(400);
     expect((await json(bad)).code).toBe('validation_failed');
   });
+
+  it('documents the new routes in /openapi.json', async () => {
+    const doc = await json<{ paths: Record<string, Record<string, unknown>> }>(await get('/openapi.json'));
+    expect(doc.paths['/api/core/subscribers/{id}']?.get).toBeDefined();
+    expect(doc.paths['/api/core/subscribers/{id}/grants']?.post).toBeDefined();
+    expect(doc.paths['/api/core/subscribers/{id}/extend']?.post).toBeDefined();
+    expect(doc.paths['/api/core/tasks/{id}']?.get).toBeDefined();
+    expect(doc.paths['/api/core/resellers/{id}/plans/{code}']?.put).toBeDefined();
+    expect(doc.paths['/api/core/jobs/runs/{id}']?.get).toBeDefined();
+  });
 });

@@ -139,10 +139,11 @@ export class Scheduler {
   }
 
   /** Run a job now, outside its schedule (CLI `rgz jobs run`, API). Waits for the outcome. */
-  async trigger(id: string): Promise<RunOutcome> {
+  /** Run a job now (`manual`); `onRun` is told the run id as soon as the run is claimed (a caller that does not wait polls it). */
+  async trigger(id: string, options: { onRun?: (runId: string) => void } = {}): Promise<RunOutcome> {
     const job = this.jobs.get(id);
     if (!job) throw new RgzError('job_not_found', `no job "${id}"; \`rgz jobs list\` shows the registered ones`, { status: 404 });
-    return this.execute(job, new Date(), 'manual');
+    return this.execute(job, new Date(), 'manual', options.onRun);
   }
 
   private cron(job: JobDefinition): Cron {
@@ -181,9 +182,9 @@ export class Scheduler {
     void this.execute(job, previous, 'missed');
   }
 
-  private async execute(job: JobDefinition, scheduledFor: Date, trigger: JobContext['trigger']): Promise<RunOutcome> {
+  private async execute(job: JobDefinition, scheduledFor: Date, trigger: JobContext['trigger'], onRun?: (runId: string) => void): Promise<RunOutcome> {
     if (this.running.has(job.id) && trigger !== 'manual') return { ran: false };
-    const p = this.claimAndRun(job, scheduledFor, trigger);
+    const p = this.claimAndRun(job, scheduledFor, trigger, onRun);
     if (trigger !== 'manual') this.running.set(job.id, p);
     try {
       return await p;
@@ -192,7 +193,7 @@ export class Scheduler {
     }
   }
 
-  private async claimAndRun(job: JobDefinition, scheduledFor: Date, trigger: JobContext['trigger']): Promise<RunOutcome> {
+  private async claimAndRun(job: JobDefinition, scheduledFor: Date, trigger: JobContext['trigger'], onRun?: (runId: string) => void): Promise<RunOutcome> {
     const scope = job.scope ?? 'global';
     const timeoutSeconds = job.timeoutSeconds ?? 300;
     const claim = scope === 'global' && trigger !== 'manual' ? job.id : null;
@@ -213,6 +214,7 @@ export class Scheduler {
     });
     const runId = inserted.rows[0]?.id;
     if (runId === undefined) return { ran: false };
+    onRun?.(String(runId));
     return withRequestContext(`job:${job.id}:${runId}`, () => this.runAttempts(job, String(runId), scheduledFor, trigger, timeoutSeconds));
   }
 
