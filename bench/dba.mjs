@@ -9,9 +9,9 @@ import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { tsImport } from 'tsx/esm/api';
 
-// Workspace packages from source (their `development` export condition), whatever `dist` holds.
-if (!process.execArgv.some((a) => a.includes('conditions=development') || a === 'development')) {
-  const r = spawnSync(process.execPath, ['--conditions=development', ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' });
+// Workspace packages from source (their `@rgz/source` export condition), whatever `dist` holds.
+if (!process.execArgv.some((a) => a.includes('conditions=@rgz/source') || a === '@rgz/source')) {
+  const r = spawnSync(process.execPath, ['--conditions=@rgz/source', ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' });
   process.exit(r.status ?? 1);
 }
 

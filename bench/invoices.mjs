@@ -13,9 +13,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-// Run on the TypeScript sources (no build needed): re-exec under tsx with the `development` export condition.
+// Run on the TypeScript sources (no build needed): re-exec under tsx with the `@rgz/source` export condition.
 if (!process.env.RGZ_BENCH_TSX) {
-  const r = spawnSync(process.execPath, ['--conditions=development', '--import', 'tsx', ...process.argv.slice(1)], {
+  const r = spawnSync(process.execPath, ['--conditions=@rgz/source', '--import', 'tsx', ...process.argv.slice(1)], {
     stdio: 'inherit',
     env: { ...process.env, RGZ_BENCH_TSX: '1' },
   });

@@ -22,9 +22,9 @@ import { parseArgs } from 'node:util';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-// The plugins are TypeScript sources (the `development` export condition): run under tsx, as `npm run dev` does.
+// The plugins are TypeScript sources (the `@rgz/source` export condition): run under tsx, as `npm run dev` does.
 if (!process.env.RGZ_BENCH_TSX) {
-  const r = spawnSync(process.execPath, ['--conditions=development', '--import', 'tsx', fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+  const r = spawnSync(process.execPath, ['--conditions=@rgz/source', '--import', 'tsx', fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
     cwd: root,
     stdio: 'inherit',
     env: { ...process.env, RGZ_BENCH_TSX: '1' },

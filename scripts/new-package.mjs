@@ -26,7 +26,7 @@ const pkg = {
   main: './dist/index.js',
   types: './dist/index.d.ts',
   exports: {
-    '.': { development: './src/index.ts', types: './dist/index.d.ts', default: './dist/index.js' },
+    '.': { '@rgz/source': './src/index.ts', types: './dist/index.d.ts', default: './dist/index.js' },
     './package.json': './package.json',
   },
   files: ['dist', 'README.md', 'CHANGELOG.md'],
@@ -46,7 +46,7 @@ writeFileSync(
 );
 writeFileSync(
   join(dir, 'vitest.config.ts'),
-  `import { defineConfig } from 'vitest/config';\n\nexport default defineConfig({\n  resolve: { conditions: ['development'] },\n  test: { testTimeout: 30_000, hookTimeout: 60_000, pool: 'forks' },\n});\n`,
+  `import { defineConfig } from 'vitest/config';\n\nexport default defineConfig({\n  resolve: { conditions: ['@rgz/source'] },\n  test: { testTimeout: 30_000, hookTimeout: 60_000, pool: 'forks' },\n});\n`,
 );
 writeFileSync(join(dir, 'README.md'), `# ${name}\n\n${description ?? ''}\n`);
 writeFileSync(join(dir, 'CHANGELOG.md'), `# ${name}\n`);

@@ -1,7 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
-  resolve: { conditions: ['development'] },
+  resolve: { conditions: ['@rgz/source'] },
+  // Tests run in Vite's server (SSR) environment, whose conditions are separate from `resolve.conditions`.
+  ssr: { resolve: { conditions: ['@rgz/source', 'node', 'development|production'] } },
   // templates/ holds the scaffold's own tests, which run only inside a generated package (generate.test.ts).
   test: { include: ['src/**/*.test.ts'], testTimeout: 30_000, hookTimeout: 60_000, pool: 'forks' },
 });

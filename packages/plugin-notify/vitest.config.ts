@@ -1,6 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
-  resolve: { conditions: ['development'] },
+  resolve: { conditions: ['@rgz/source'] },
+  ssr: { resolve: { conditions: ['@rgz/source', 'node', 'development|production'] } },
   test: { testTimeout: 30_000, hookTimeout: 60_000, pool: 'forks' },
 });

@@ -11,7 +11,7 @@ import { RGZ_BIN, TSX_LOADER } from './test-support/replicas.js';
 function rgz(args: string[], config: string, env: Record<string, string> = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'rgz-cli-'));
   writeFileSync(join(dir, 'rgz.config.yaml'), config);
-  const r = spawnSync(process.execPath, ['--conditions=development', '--import', TSX_LOADER, RGZ_BIN, ...args], {
+  const r = spawnSync(process.execPath, ['--conditions=@rgz/source', '--import', TSX_LOADER, RGZ_BIN, ...args], {
     cwd: dir,
     env: { ...process.env, ...env },
     encoding: 'utf8',

@@ -62,7 +62,7 @@ describe('deployment files', () => {
     try {
       const r = spawnSync(
         process.execPath,
-        ['--conditions=development', '--import', TSX_LOADER, RGZ_BIN, 'config', 'check', '-c', deploy('docker/rgz.config.yaml')],
+        ['--conditions=@rgz/source', '--import', TSX_LOADER, RGZ_BIN, 'config', 'check', '-c', deploy('docker/rgz.config.yaml')],
         {
           encoding: 'utf8',
           timeout: 90_000,

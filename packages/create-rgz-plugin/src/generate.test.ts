@@ -1,7 +1,7 @@
 /**
  * "A plugin scaffolded by the generator passes its contract suite unchanged": each of the eight points is generated
  * into a temporary folder outside the repository, made resolvable by linking the repository's node_modules into it
- * (`@rgz/core` is the workspace link, read from source under the `development` condition), then its own vitest run
+ * (`@rgz/core` is the workspace link, read from source under the `@rgz/source` condition), then its own vitest run
  * and type check are started there, as an integrator would after `npm install`, each with a deadline.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -135,11 +135,11 @@ describe('the generated files', () => {
       type: 'module',
       main: './dist/index.js',
       types: './dist/index.d.ts',
-      exports: { '.': { development: './src/index.ts', types: './dist/index.d.ts', default: './dist/index.js' }, './package.json': './package.json' },
+      exports: { '.': { '@rgz/source': './src/index.ts', types: './dist/index.d.ts', default: './dist/index.js' }, './package.json': './package.json' },
       files: ['dist', 'README.md', 'CHANGELOG.md'],
       peerDependencies: { '@rgz/core': `^${corePackage.version}` },
     });
-    expect(Object.keys(pkg.exports['.'])).toEqual(['development', 'types', 'default']);
+    expect(Object.keys(pkg.exports['.'])).toEqual(['@rgz/source', 'types', 'default']);
     expect(Object.keys(pkg.devDependencies).sort()).toEqual(['@rgz/core', '@types/node', 'typescript', 'vitest']);
     expect(pkg.devDependencies['@rgz/core']).toBe(`^${corePackage.version}`);
   });

@@ -124,7 +124,7 @@ export function packageJson(options: { packageName: string; point: PointInfo; co
     types: './dist/index.d.ts',
     exports: {
       '.': {
-        development: './src/index.ts',
+        '@rgz/source': './src/index.ts',
         types: './dist/index.d.ts',
         default: './dist/index.js',
       },

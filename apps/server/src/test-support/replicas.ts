@@ -19,7 +19,7 @@ export interface Replica {
 }
 
 export function startReplica(configPath: string, env: Record<string, string>, timeoutMs = 60_000): Promise<Replica> {
-  const proc = spawn(process.execPath, ['--conditions=development', '--import', TSX_LOADER, RGZ_BIN, 'start', '-c', configPath], {
+  const proc = spawn(process.execPath, ['--conditions=@rgz/source', '--import', TSX_LOADER, RGZ_BIN, 'start', '-c', configPath], {
     env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
