@@ -11,6 +11,8 @@
  *   `tooBig` are handled; an agent whose OIDs stop increasing ends the walk instead of looping.
  */
 
+// net-snmp ships no types; the reference lets packages that compile this source (tests of the console) see ours.
+/// <reference path="./net-snmp.d.ts" />
 import type { Oid, SnmpCredentials, SnmpVarbind } from '@rgz/core';
 import snmp, { type RawVarbind, type Session } from 'net-snmp';
 
