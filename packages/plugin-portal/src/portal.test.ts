@@ -253,6 +253,21 @@ describe.each(BACKENDS)('portal on %s storage', (backend) => {
     expect(sms.to(phones[3] as string)).toHaveLength(1);
   });
 
+  it('the per-IP counter is only a shortcut: when it runs ahead of the set of numbers, the set decides', async () => {
+    const ip = freshIp();
+    const [a, b, c, d] = [newPhone(), newPhone(), newPhone(), newPhone()];
+    expect((await request(main, a, ip)).status).toBe(202);
+    // A counter ahead of the set (numbers refused earlier stay counted) must not refuse a number the set still allows.
+    await main.kernel.kv.set(portalKeys.rateIpCount(ip), '40', 61);
+    expect((await request(main, b, ip)).status).toBe(202);
+    expect((await request(main, c, ip)).status).toBe(202);
+    const blocked = await request(main, d, ip);
+    expect(blocked.status).toBe(429);
+    expect(await blocked.json()).toMatchObject({ code: 'rate_limited_ip' });
+    expect(Number(await main.kernel.kv.get(portalKeys.rateIpCount(ip)))).toBeGreaterThan(3);
+    expect((await main.kernel.kv.smembers(portalKeys.rateIp(ip))).sort()).toEqual([a, b, c].sort());
+  });
+
   it('per phone per day: after the daily number of codes, 429 rate_limited_daily', async () => {
     const phone = newPhone();
     const ip = freshIp();
