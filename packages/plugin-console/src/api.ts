@@ -66,6 +66,10 @@ export class ApiClient {
     return this.call<T>('PATCH', path, {}, body);
   }
 
+  delete<T>(path: string): Promise<ApiResult<T>> {
+    return this.call<T>('DELETE', path, {});
+  }
+
   private async call<T>(method: string, path: string, query: Query, body?: unknown): Promise<ApiResult<T>> {
     let res: Response;
     try {

@@ -7,9 +7,11 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Browser, hasChromium, launch, screenshots, signIn, watchErrors } from './test-support/browser.js';
-import { type ConsoleWorld, fireAlert, startConsoleWorld } from './test-support/world.js';
+import { HAS_SNMPSIM, type SnmpAgent, startSnmpAgent } from './test-support/snmp-agent.js';
+import { buy, type ConsoleWorld, fireAlert, PRICES, startConsoleWorld } from './test-support/world.js';
 
 if (!hasChromium) console.warn('[plugin-console] browser tests skipped: /usr/bin/chromium not found (apt-get install chromium)');
+if (!HAS_SNMPSIM) console.warn('[plugin-console] radio figures not polled: snmpsimd or snmpget not found (apt-get install snmpsim snmp)');
 
 const fcfa = (n: number) => `${new Intl.NumberFormat('fr-FR').format(n).replace(/\u202f|\u00a0/g, ' ')} FCFA`;
 
@@ -20,9 +22,11 @@ describe.skipIf(!hasChromium)('operator console in Chromium', () => {
   let errors: string[];
   let siteId: string;
   let apId: string;
+  let agent: SnmpAgent | undefined;
 
   beforeAll(async () => {
     w = await startConsoleWorld();
+    if (HAS_SNMPSIM) agent = await startSnmpAgent(['ap-1', 'ap-2', 'ap-3']);
     await fireAlert(w, 'NasDown', 'P1');
     // An open RADIUS session of A's first subscriber (as accounting would have written it), and a site with an AP.
     await w.db
@@ -55,12 +59,26 @@ describe.skipIf(!hasChromium)('operator console in Chromium', () => {
         kind: 'access_point',
         site_id: siteId,
         address: '127.0.0.1',
+        ...(agent ? { port: agent.port } : {}),
         profile: 'if-mib',
-        snmp: { version: '2c', community: 'public' },
+        snmp: { version: '2c', community: 'ap-1' },
       }),
     });
     expect(ap.status).toBe(201);
     apId = ((await ap.json()) as { id: string }).id;
+    // Three polls by the SNMP plugin's own job, the agent answering a later synthetic walk each time (counters up).
+    if (agent) {
+      for (const community of ['ap-1', 'ap-2', 'ap-3']) {
+        const patched = await w.server.request(`/api/inventory/devices/${apId}`, {
+          method: 'PATCH',
+          headers: { ...w.server.auth(w.server.nocToken), 'content-type': 'application/json' },
+          body: JSON.stringify({ snmp: { version: '2c', community } }),
+        });
+        expect(patched.status).toBe(200);
+        const out = await w.server.kernel.scheduler.trigger('snmp.poll');
+        expect(out.status, out.error).toBe('succeeded');
+      }
+    }
     browser = await launch();
     page = await browser.context.newPage();
     errors = watchErrors(page);
@@ -68,6 +86,7 @@ describe.skipIf(!hasChromium)('operator console in Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await w?.close();
+    await agent?.stop();
   });
 
   const text = async (selector: string) => ((await page.locator(selector).textContent()) ?? '').replace(/\s+/g, ' ').trim();
@@ -266,6 +285,42 @@ describe.skipIf(!hasChromium)('operator console in Chromium', () => {
       expect(await page.locator('main table').textContent()).toContain('1 Go / mois');
       expect(await page.locator('main table').textContent()).not.toContain('800 FCFA');
     });
+
+    it('withdrawing A’s own price needs a confirmation; B cannot withdraw it; then A is back on the catalogue price', async () => {
+      const active = async () =>
+        (await w.db.selectFrom('plans').select(['code', 'price_fcfa']).where('reseller_id', '=', w.a.id).where('active', '=', true).execute()).map((p) => [
+          p.code,
+          Number(p.price_fcfa),
+        ]);
+      expect(await active()).toEqual([['DAY10MB', 800]]);
+      // B's console only ever withdraws B's own prices: A's code posted by hand reaches the API as B's, which has none.
+      await signIn(page, w.base, w.b.token);
+      const byB = await page.request.post(`${w.base}/console/plans/withdraw`, {
+        form: { reseller: w.a.id, code: 'DAY10MB', confirm: 'yes' },
+        headers: { origin: w.base },
+      });
+      expect(byB.status()).toBe(400);
+      expect(await byB.text()).toContain('Le serveur a refusé');
+      // and the API itself refuses B's token on A's reseller
+      const api = await fetch(`${w.base}/api/core/resellers/${w.a.id}/plans/DAY10MB`, { method: 'DELETE', headers: w.server.auth(w.b.token) });
+      expect([403, 404]).toContain(api.status);
+      expect(await active()).toEqual([['DAY10MB', 800]]);
+      // A withdraws its own price: without the tick, a message and nothing changes.
+      await signIn(page, w.base, w.a.token);
+      await page.goto(`${w.base}/console/plans`);
+      expect(await page.locator('main table').textContent()).toContain('800 FCFA (prix du revendeur)');
+      await page.getByLabel('Forfait', { exact: true }).nth(1).selectOption('DAY10MB');
+      await page.getByRole('button', { name: 'Retirer le prix du revendeur' }).click();
+      expect(await page.getByRole('alert').textContent()).toContain('Cochez la case pour confirmer');
+      expect(await active()).toEqual([['DAY10MB', 800]]);
+      await page.getByLabel('Je confirme le retrait de ce prix').check();
+      await page.getByRole('button', { name: 'Retirer le prix du revendeur' }).click();
+      await page.getByText('Prix retiré').waitFor();
+      expect(await active()).toEqual([]);
+      expect(await page.getByRole('row', { name: /^10 Mo \/ jour/ }).textContent()).toContain(fcfa(PRICES.DAY10MB as number));
+      expect(await page.locator('main table').textContent()).not.toContain('800 FCFA');
+      expect(await page.getByRole('button', { name: 'Retirer le prix du revendeur' }).count()).toBe(0);
+    });
   });
 
   describe('payments', () => {
@@ -317,6 +372,38 @@ describe.skipIf(!hasChromium)('operator console in Chromium', () => {
           throw new Error(`${(e as Error).message}\n${await page.locator('main').textContent()}`);
         });
       expect((await w.db.selectFrom('billing_payments').select('status').where('id', '=', p.id).executeTakeFirstOrThrow()).status).toBe('refunded');
+    });
+
+    it('NOC: a flagged payment is marked resolved with what was done; an empty resolution gets a message', { timeout: 90_000 }, async () => {
+      // A's subscriber pays less than the plan's price: billing flags the payment (amount_mismatch, needs_review).
+      const flagged = await buy(w, w.a.subscribers[0]?.id as string, 'DAY10MB', (PRICES.DAY10MB as number) - 100);
+      expect(flagged.status).toBe('amount_mismatch');
+      const review = async () => (await w.db.selectFrom('billing_payments').select('review').where('id', '=', flagged.id).executeTakeFirstOrThrow()).review;
+      const audits = () =>
+        w.db.selectFrom('audit_log').selectAll().where('action', '=', 'billing.payment.resolve').where('target_id', '=', flagged.id).execute();
+      expect(await review()).toBe('needs_review');
+      await signIn(page, w.base, w.server.nocToken);
+      await page.goto(`${w.base}/console/payments/${flagged.id}`);
+      await page.getByRole('button', { name: 'Marquer comme traité' }).click();
+      expect(await page.getByRole('alert').textContent()).toContain('Dites ce qui a été fait');
+      expect(await review()).toBe('needs_review');
+      expect(await audits()).toEqual([]);
+      await page.getByLabel('Ce qui a été fait').fill('forfait attribué à la main');
+      await page.getByRole('button', { name: 'Marquer comme traité' }).click();
+      await page.getByText('Paiement marqué comme traité.').waitFor();
+      expect(await review()).toBe('resolved');
+      const entries = await audits();
+      expect(entries.length).toBe(1);
+      expect(JSON.stringify(entries[0]?.details)).toContain('forfait attribué à la main');
+      expect(await page.getByRole('button', { name: 'Marquer comme traité' }).count()).toBe(0);
+      // A reseller never gets the form, and its hand-made post is refused by the API.
+      await signIn(page, w.base, w.a.token);
+      await page.goto(`${w.base}/console/payments/${flagged.id}`);
+      expect(await page.getByRole('button', { name: 'Marquer comme traité' }).count()).toBe(0);
+      const byA = await page.request.post(`${w.base}/console/payments/${flagged.id}/review`, { form: { resolution: 'rien' }, headers: { origin: w.base } });
+      expect(byA.status()).toBe(400);
+      expect(await audits()).toHaveLength(1);
+      await signIn(page, w.base, w.server.nocToken);
     });
 
     it('NOC: the ledger with its totals', async () => {
@@ -406,6 +493,41 @@ describe.skipIf(!hasChromium)('operator console in Chromium', () => {
       await screenshots(page, 'device');
     });
 
+    it.skipIf(!HAS_SNMPSIM)('the device list shows every device’s latest poll, the device page a chart of its polls, as stored by the poll job', async () => {
+      const state = await w.db.selectFrom('snmp_device_state').selectAll().where('device_id', '=', apId).executeTakeFirstOrThrow();
+      expect(state.result).toBe('ok');
+      const samples = await w.db.selectFrom('snmp_samples').selectAll().where('device_id', '=', apId).orderBy('polled_at').execute();
+      expect(samples.length).toBe(3);
+      await signIn(page, w.base, w.server.nocToken);
+      await page.goto(`${w.base}/console/network`);
+      const row = page.getByRole('row', { name: /AP Akpakpa 1/ });
+      const cells = (await row.getByRole('cell').allTextContents()).map((c) => c.trim());
+      expect(cells).toContain('ok');
+      expect(state.rx_bps).not.toBeNull();
+      expect(cells).toContain(String(Math.round(Number(state.rx_bps))));
+      expect(cells).toContain(String(Math.round(Number(state.tx_bps))));
+      expect(cells).toContain(String(Number(samples.at(-1)?.cpu_percent)));
+      // The chart: the received rate of the polls that had a previous one to compare with (an if-mib device has no radio figures).
+      await page.goto(`${w.base}/console/network/devices/${apId}`);
+      const rates = samples
+        .map((s) => s.rx_bps)
+        .filter((v) => v !== null)
+        .map(Number);
+      expect(rates.length).toBe(2);
+      expect(await page.getByRole('heading', { name: /Évolution · rx_bps/ }).count()).toBe(1);
+      const tenth = (n: number) => Math.round(n * 10) / 10;
+      expect(await page.getByRole('img').getAttribute('aria-label')).toBe(`rx_bps: min ${tenth(Math.min(...rates))}, max ${tenth(Math.max(...rates))}`);
+      // A reseller sees its own device's figures too (A owns the site); B sees none of them.
+      await signIn(page, w.base, w.a.token);
+      await page.goto(`${w.base}/console/network`);
+      expect(
+        await page
+          .getByRole('row', { name: /AP Akpakpa 1/ })
+          .getByRole('cell')
+          .allTextContents(),
+      ).toContain(String(Math.round(Number(state.rx_bps))));
+    });
+
     it('reseller B sees no add form and none of A’s sites; A’s device by URL is refused', async () => {
       await signIn(page, w.base, w.b.token);
       await page.goto(`${w.base}/console/network`);
@@ -449,23 +571,38 @@ describe.skipIf(!hasChromium)('operator console in Chromium', () => {
       }
     });
 
-    it('ARCEP: a bad quarter gets a message; producing one shows the API’s answer', async () => {
+    it('ARCEP: a bad quarter gets a message; the current quarter is produced from the world’s traffic, listed and verified', { timeout: 120_000 }, async () => {
       await signIn(page, w.base, w.server.nocToken);
       await page.goto(`${w.base}/console/arcep`);
       await page.getByLabel(/Période/).fill('2026-Q9');
       await page.getByRole('button', { name: 'Produire' }).click();
       expect(await page.getByRole('alert').textContent()).toContain('Trimestre invalide');
-      await page.getByLabel(/Période/).fill('2026-T3');
+      expect(await w.db.selectFrom('arcep_reports').select('id').execute()).toEqual([]);
+      // The quarter the seeded payments, session and incident fall in (Bénin time).
+      const now = new Date(Date.now() + 3600_000);
+      const quarter = `${now.getUTCFullYear()}-T${Math.floor(now.getUTCMonth() / 3) + 1}`;
+      await page.getByLabel(/Période/).fill(quarter.toLowerCase());
       await page.getByRole('button', { name: 'Produire' }).click();
-      await page.waitForLoadState();
-      const produced = await w.db
-        .selectFrom('arcep_reports' as never)
-        .selectAll()
-        .execute()
-        .catch(() => []);
-      if (produced.length) await page.getByText('Terminé.').waitFor();
-      else expect(await page.getByRole('alert').textContent()).toContain('Le serveur a refusé');
+      await page
+        .getByText('Terminé.')
+        .waitFor({ timeout: 90_000 })
+        .catch(async (e) => {
+          throw new Error(`${(e as Error).message}\n${await page.locator('main').textContent()}`);
+        });
+      const reports = await w.db.selectFrom('arcep_reports').selectAll().execute();
+      expect(reports.length).toBe(1);
+      const report = reports[0] as { id: string; manifest_sha256: string };
+      expect(await page.locator('main table').textContent()).toContain(report.manifest_sha256);
       await screenshots(page, 'arcep');
+      await page.getByRole('link', { name: 'Vérifier' }).first().click();
+      await page.getByText('Document authentique : signature et chaîne valides.').waitFor({ timeout: 30_000 });
+      expect(new URL(page.url()).pathname).toBe(`/console/arcep/${report.id}/verify`);
+      expect(await page.locator('main pre').textContent()).not.toBe('');
+      await screenshots(page, 'arcep-verify');
+      // An unknown report is the API's 404, in the page.
+      const missing = await page.goto(`${w.base}/console/arcep/00000000-0000-4000-8000-000000000000/verify`);
+      expect(missing?.status()).toBe(404);
+      expect(await page.getByRole('alert').textContent()).toContain('report_not_found');
     });
 
     it('backups: “back up now” shows the run’s progress until it is finished', { timeout: 180_000 }, async () => {

@@ -10,6 +10,7 @@ import type { ConsoleRoutes } from '../index.js';
 
 type Row = Record<string, unknown>;
 const REF = /^[0-9a-zA-Z-]{1,64}$/;
+const CHART_METRICS = ['signal_dbm', 'snr_db', 'ccq_percent', 'capacity_percent', 'rx_bps', 'tx_bps', 'cpu_percent'];
 
 /** A line chart as inline SVG (no script, no library): the last points of one series. */
 export function sparkline(points: Array<{ at: string; value: number }>, label: string): Html {
@@ -20,8 +21,10 @@ export function sparkline(points: Array<{ at: string; value: number }>, label: s
   const min = Math.min(...vs);
   const max = Math.max(...vs);
   const span = max - min || 1;
+  // Rates are fractions (octets × 8 / seconds): one decimal is enough to read.
+  const fmt = (n: number) => Math.round(n * 10) / 10;
   const xy = points.map((p, i) => `${((i / (points.length - 1)) * (w - 20) + 10).toFixed(1)},${(hgt - 10 - ((p.value - min) / span) * (hgt - 20)).toFixed(1)}`);
-  return h`<svg class="chart" viewBox="0 0 ${w} ${hgt}" role="img" aria-label="${label}: min ${min}, max ${max}"><polyline fill="none" stroke="#0b4f9c" stroke-width="2" points="${xy.join(' ')}"/><text x="10" y="14" font-size="12">${max}</text><text x="10" y="${hgt - 2}" font-size="12">${min}</text></svg>`;
+  return h`<svg class="chart" viewBox="0 0 ${w} ${hgt}" role="img" aria-label="${label}: min ${fmt(min)}, max ${fmt(max)}"><polyline fill="none" stroke="#0b4f9c" stroke-width="2" points="${xy.join(' ')}"/><text x="10" y="14" font-size="12">${fmt(max)}</text><text x="10" y="${hgt - 2}" font-size="12">${fmt(min)}</text></svg>`;
 }
 
 export function registerNetwork(routes: ConsoleRoutes): void {
@@ -97,6 +100,21 @@ ${i.status !== 'resolved' ? h`<form method="post" action="/console/incidents/${r
       r.api.get<{ runs: Row[] }>('/api/dba/runs', { limit: 1 }),
       r.api.get<{ rows: Row[] }>('/api/sla/uptime', { period: 'month', group: 'target' }),
     ]);
+    // Every device's latest poll and radio figures in one call (no per-device request), joined to the inventory list.
+    const latest = await r.api.get<{ items: Array<Row & { device_id: string; figures: Row | null }> }>('/api/snmp/latest', { limit: 2000 });
+    const polls = new Map(latest.ok ? latest.data.items.map((x) => [x.device_id, x] as const) : []);
+    const withFigures = (devices.ok ? devices.data.devices : []).map((d) => {
+      const l = polls.get(String(d.id));
+      return {
+        ...d,
+        last_poll: l ? String(l.result) : null,
+        signal_dbm: l?.figures?.signal_dbm ?? null,
+        rx: typeof l?.rx_bps === 'number' ? Math.round(l.rx_bps) : null,
+        tx: typeof l?.tx_bps === 'number' ? Math.round(l.tx_bps) : null,
+        cpu: l?.figures?.cpu_percent ?? null,
+        polled_at: l ? String(l.polled_at) : null,
+      } as Row;
+    });
     const v = opts.values ?? {};
     const list = (res: { ok: boolean }, path: string, content: () => Html) => (res.ok ? content() : notice('error', apiError(r, res as never, path)));
     const body = h`${notice('error', opts.error)}${notice('ok', opts.ok)}
@@ -122,11 +140,24 @@ ${
 <h2>${t('devices_net')}</h2>${list(devices, '/api/inventory/devices', () =>
       autoTable(
         r,
-        devices.ok ? devices.data.devices : [],
-        [['name', 'nas_name'], 'kind', 'profile', ['address', 'nas_address'], 'mac_address', 'enabled'],
+        withFigures,
+        [
+          ['name', 'nas_name'],
+          'kind',
+          'profile',
+          ['address', 'nas_address'],
+          'enabled',
+          ['last_poll', 'last_poll'],
+          ['signal_dbm', 'signal'],
+          ['rx', 'rx'],
+          ['tx', 'tx'],
+          ['cpu', 'cpu'],
+          ['polled_at', 'polled_at'],
+        ],
         (d) => link(`/console/network/devices/${String(d.id)}`, t('radio')),
       ),
     )}
+${latest.ok ? '' : notice('error', apiError(r, latest, '/api/snmp/latest'))}
 <h2>${t('dba_last')}</h2>${list(dba, '/api/dba/runs', () => autoTable(r, dba.ok ? dba.data.runs : []))}
 <h2>${t('sla_targets')}</h2>${list(sla, '/api/sla/uptime', () => autoTable(r, sla.ok ? sla.data.rows : [], ['name', 'key', 'uptime_percent', 'successes', 'total']))}`;
     return page(r, t('network'), body, '/console/network', opts.error ? 400 : 200);
@@ -167,15 +198,12 @@ ${
       r.api.get<Row>(`/api/snmp/devices/${id}/latest`),
       r.api.get<{ items?: Row[]; samples?: Row[] }>(`/api/snmp/devices/${id}/samples`, { limit: 100 }),
     ]);
+    // The API answers oldest first. The chart shows the first figure with two or more values: radio figures before
+    // throughput and CPU, which are all a device without a radio profile (if-mib) reports.
     const series = samples.ok ? ((samples.data.items ?? samples.data.samples ?? []) as Row[]) : [];
-    const metric = series.length
-      ? Object.keys(series[0] as Row).find((k) => typeof (series[0] as Row)[k] === 'number' && /signal|snr|rssi|ccq|capacity/i.test(k))
-      : undefined;
+    const metric = CHART_METRICS.find((k) => series.filter((s) => typeof s[k] === 'number').length > 1);
     const points = metric
-      ? series
-          .filter((s) => typeof s[metric] === 'number')
-          .map((s) => ({ at: String(s.at ?? s.sampled_at ?? s.polled_at ?? ''), value: s[metric] as number }))
-          .reverse()
+      ? series.filter((s) => typeof s[metric] === 'number').map((s) => ({ at: String(s.at ?? s.sampled_at ?? s.polled_at ?? ''), value: s[metric] as number }))
       : [];
     const body = h`<p><a href="/console/network">← ${t('back')}</a></p>
 ${autoTable(r, [device.data], [['name', 'nas_name'], 'kind', 'profile', ['address', 'nas_address'], 'mac_address', 'enabled'])}

@@ -67,6 +67,15 @@ export function registerPayments(routes: ConsoleRoutes): void {
 <div><label for="price">${t('price')} (FCFA)</label><input id="price" name="price" inputmode="numeric" value="${v.price ?? ''}" maxlength="9"></div>
 <button type="submit">${t('save')}</button></div></form>`
         : h``;
+    // Withdrawing a reseller's own price (DELETE …/plans/{code}) asks for a ticked confirmation, so it works without JavaScript.
+    const own = res.ok ? res.data.items.filter((p) => p.reseller_id === chosen && UUID.test(chosen)) : [];
+    const withdrawForm = own.length
+      ? h`<form method="post" action="/console/plans/withdraw" class="box" novalidate><h2>${t('withdraw_price')}</h2><input type="hidden" name="reseller" value="${chosen}">
+<span class="help" id="withdraw-help">${t('withdraw_help')}</span>
+<div class="row"><div><label for="withdraw-code">${t('plan')}</label><select id="withdraw-code" name="code" aria-describedby="withdraw-help"><option value="">—</option>${own.map((p) => h`<option value="${String(p.code)}"${v.withdraw === p.code ? h` selected` : ''}>${String(p.name)} (${money(r, p.price_fcfa as number)})</option>`)}</select></div>
+<div><input type="checkbox" id="confirm" name="confirm" value="yes" required> <label for="confirm">${t('withdraw_confirm')}</label></div>
+<button type="submit" class="danger">${t('withdraw_price')}</button></div></form>`
+      : h``;
     const body = h`${notice('error', opts.error)}${notice('ok', opts.ok)}${picker}${
       res.ok
         ? table(
@@ -74,18 +83,21 @@ export function registerPayments(routes: ConsoleRoutes): void {
             [t('plan'), t('price'), t('quota'), t('validity'), t('speed')],
             res.data.items.map((p) => [
               String(p.name),
-              money(r, p.price_fcfa as number),
+              p.reseller_id ? `${money(r, p.price_fcfa as number)} (${t('own_price')})` : money(r, p.price_fcfa as number),
               p.quota_bytes ? `${Math.round(Number(p.quota_bytes) / 1048576)} Mo${p.quota_period ? ` / ${p.quota_period}` : ''}` : t('unlimited'),
               `${Math.round(Number(p.validity_seconds) / 3600)} h`,
               p.rate_down_kbps ? `${p.rate_down_kbps} / ${p.rate_up_kbps ?? '—'} kbit/s` : '—',
             ]),
           )
         : notice('error', apiError(r, res, '/api/core/plans'))
-    }${priceForm}`;
+    }${priceForm}${withdrawForm}`;
     return page(r, t('plans'), body, '/console/plans', opts.error ? 400 : 200);
   };
 
-  routes.get('/plans', 'Console: plans and prices per reseller', async (r) => plansPage(r, { ok: r.c.req.query('ok') ? r.t('saved') : null }));
+  routes.get('/plans', 'Console: plans and prices per reseller', async (r) => {
+    const ok = r.c.req.query('ok');
+    return plansPage(r, { ok: ok === 'withdrawn' ? r.t('withdrawn') : ok ? r.t('saved') : null });
+  });
 
   routes.post('/plans', 'Console: set a reseller’s own price for a plan', async (r) => {
     const f = await form(r.c);
@@ -98,6 +110,18 @@ export function registerPayments(routes: ConsoleRoutes): void {
     const res = await r.api.put(path, { price_fcfa: price });
     if (!res.ok) return plansPage(r, { error: apiError(r, res, '/api/core/resellers/{id}/plans/{code}'), values });
     return redirect(`/console/plans?${r.user.role === 'noc' ? `reseller=${reseller}&` : ''}ok=1`);
+  });
+
+  routes.post('/plans/withdraw', 'Console: withdraw a reseller’s own price (its subscribers get the catalogue price again)', async (r) => {
+    const f = await form(r.c);
+    const reseller = r.user.role === 'noc' ? (f.reseller ?? '') : (r.user.resellerId ?? '');
+    const code = f.code ?? '';
+    const values = { reseller, withdraw: code };
+    if (!UUID.test(reseller) || !/^[A-Za-z0-9_-]{1,40}$/.test(code)) return plansPage(r, { error: r.t('e_plan'), values });
+    if (f.confirm !== 'yes') return plansPage(r, { error: r.t('e_confirm'), values });
+    const res = await r.api.delete(`/api/core/resellers/${reseller}/plans/${encodeURIComponent(code)}`);
+    if (!res.ok) return plansPage(r, { error: apiError(r, res, '/api/core/resellers/{id}/plans/{code}'), values });
+    return redirect(`/console/plans?${r.user.role === 'noc' ? `reseller=${reseller}&` : ''}ok=withdrawn`);
   });
 
   routes.get('/payments', 'Console: payments with filters, reseller balances', async (r) => {
@@ -150,7 +174,7 @@ ${table(
     });
   });
 
-  const paymentPage = async (r: Req, id: string, opts: { error?: string | null; ok?: string | null } = {}) => {
+  const paymentPage = async (r: Req, id: string, opts: { error?: string | null; ok?: string | null; resolution?: string } = {}) => {
     const { t } = r;
     if (!UUID.test(id)) return page(r, t('payments'), notice('error', t('e_api', { e: 'not found' })), '/console/payments', 404);
     const one = await r.api.get<Row & { ledger: Row[] }>(`/api/billing/payments/${id}`);
@@ -172,13 +196,34 @@ ${
 <p data-progress hidden role="status"><progress></progress> ${t('working')}</p>
 <div><button type="submit" class="danger">${t('refund')}</button></div></form>`
     : ''
+}
+${
+  r.user.role === 'noc' && p.review === 'needs_review'
+    ? h`<form method="post" action="/console/payments/${id}/review" class="box" novalidate><h2>${t('review_h')}</h2>
+<p>${t('review_flagged', { s: String(p.review_reason ?? p.status) })}</p>
+<label for="resolution">${t('resolution')}</label><span class="help" id="resolution-help">${t('resolution_help')}</span>
+<textarea id="resolution" name="resolution" maxlength="1000" aria-describedby="resolution-help" required>${opts.resolution ?? ''}</textarea>
+<div><button type="submit">${t('review_btn')}</button></div></form>`
+    : p.review === 'resolved'
+      ? h`<p class="help">${t('review_resolved')}</p>`
+      : ''
 }`;
     return page(r, t('payment_h', { id: String(p.provider_transaction_id) }), body, '/console/payments', opts.error ? 400 : 200);
   };
 
-  routes.get('/payments/:id', 'Console: one payment with its ledger lines and history', async (r) =>
-    paymentPage(r, r.c.req.param('id'), { ok: r.c.req.query('ok') ? r.t('refund_done', { s: r.c.req.query('ok') as string }) : null }),
-  );
+  routes.get('/payments/:id', 'Console: one payment with its ledger lines and history', async (r) => {
+    const ok = r.c.req.query('ok');
+    return paymentPage(r, r.c.req.param('id'), { ok: ok === 'resolved' ? r.t('review_done') : ok ? r.t('refund_done', { s: ok }) : null });
+  });
+
+  routes.post('/payments/:id/review', 'Console: mark a flagged payment as resolved, saying what was done (NOC; the API writes the audit entry)', async (r) => {
+    const id = r.c.req.param('id');
+    const resolution = (await form(r.c)).resolution ?? '';
+    if (resolution.length < 3) return paymentPage(r, id, { error: r.t('e_resolution'), resolution });
+    const res = await r.api.post(`/api/billing/payments/${id}/review`, { resolution });
+    if (!res.ok) return paymentPage(r, id, { error: apiError(r, res, '/api/billing/payments/{id}/review'), resolution });
+    return redirect(`/console/payments/${id}?ok=resolved`);
+  });
 
   routes.post('/payments/:id/refund', 'Console: refund a payment (NOC; the API writes the audit entry)', async (r) => {
     const id = r.c.req.param('id');

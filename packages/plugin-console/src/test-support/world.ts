@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Kysely } from '@rgz/core';
-import { startTestServer, type TestServer, waitFor } from '@rgz/core/testing';
+import { startTestServer, TestPaymentProvider, type TestServer, testPaymentPlugin, waitFor } from '@rgz/core/testing';
 import mikrotik from '@rgz/nas-mikrotik';
 import arcep from '@rgz/plugin-arcep';
 import backup from '@rgz/plugin-backup';
@@ -23,7 +23,6 @@ import reports from '@rgz/plugin-reports';
 import sla from '@rgz/plugin-sla';
 import snmp from '@rgz/plugin-snmp';
 import consolePlugin from '../index.js';
-import { TestPay, testPayPlugin } from './payments.js';
 
 // the tests read other plugins' tables without importing their types
 type AnyDb = Kysely<any>;
@@ -42,7 +41,7 @@ export interface ConsoleWorld {
   server: TestServer;
   base: string;
   db: AnyDb;
-  pay: TestPay;
+  pay: TestPaymentProvider;
   a: Party;
   b: Party;
   dir: string;
@@ -59,12 +58,12 @@ export async function startConsoleWorld(): Promise<ConsoleWorld> {
   execFileSync('age-keygen', ['-o', ageFile], { stdio: 'ignore' });
   const recipient = execFileSync('age-keygen', ['-y', ageFile]).toString().trim();
   mkdirSync(join(dir, 'backups'));
-  const pay = new TestPay();
+  const pay = new TestPaymentProvider();
   const server = await startTestServer({
     backend: 'real',
     config: { timezone: 'Africa/Porto-Novo', tasks: { pollIntervalMs: 50 }, log: { level: (process.env.RGZ_TEST_LOG ?? 'silent') as 'silent' } },
     plugins: [
-      testPayPlugin(pay),
+      testPaymentPlugin(pay),
       { plugin: billing, config: { commissionPercent: 1.5 } },
       { plugin: incidents, config: { webhookToken: WEBHOOK_TOKEN } },
       inventory,
@@ -147,32 +146,42 @@ async function party(w: ConsoleWorld, name: string, slug: string, plans: string[
     const msisdn = `+22901${String(process.pid % 100).padStart(2, '0')}${String(n).padStart(6, '0')}`;
     const sub = await w.db.insertInto('subscribers').values({ subscriber_ref: ref, msisdn, reseller_id: row.id }).returning('id').executeTakeFirstOrThrow();
     p.subscribers.push({ id: sub.id, ref, msisdn });
-    const subToken = await w.server.kernel.tokens.issue({ role: 'subscriber', name: 'portal', subscriberId: sub.id, ttlSeconds: 3600 });
-    const res = await w.server.request('/api/billing/orders', {
-      method: 'POST',
-      headers: { ...w.server.auth(subToken.token), 'content-type': 'application/json' },
-      body: JSON.stringify({ plan_code: plan }),
-    });
-    if (res.status !== 201) throw new Error(`order: ${res.status} ${await res.text()}`);
-    const order = (await res.json()) as { reference: string };
-    const tx = w.pay.pay(order.reference, amount, Math.round(amount * 0.015));
-    const hook = w.pay.webhookFor(tx);
-    const delivered = await w.server.request('/hooks/payment/testpay', { method: 'POST', headers: hook.headers as Record<string, string>, body: hook.rawBody });
-    if (delivered.status !== 200) throw new Error(`webhook: ${delivered.status}`);
-    const pay = await waitFor(
-      () =>
-        w.db
-          .selectFrom('billing_payments')
-          .select(['id', 'amount_fcfa'])
-          .where('provider_transaction_id', '=', tx)
-          .where('status', '=', 'credited')
-          .executeTakeFirst() as Promise<{ id: string; amount_fcfa: string | number } | undefined>,
-      20_000,
-      { message: `payment ${tx} credited` },
-    );
+    const pay = await buy(w, sub.id, plan, amount);
+    if (pay.status !== 'credited') throw new Error(`payment ${pay.id}: ${pay.status}`);
     p.payments.push({ id: pay.id, amount: Number(pay.amount_fcfa) });
   }
   return p;
+}
+
+/**
+ * A subscriber buys a plan through billing's real flow (order, the payer pays `paid` FCFA, the provider's webhook) and
+ * the payment row billing settles it into: `credited`, or flagged (`amount_mismatch`) when `paid` is short.
+ */
+export async function buy(w: ConsoleWorld, subscriberId: string, plan: string, paid: number): Promise<{ id: string; amount_fcfa: number; status: string }> {
+  const subToken = await w.server.kernel.tokens.issue({ role: 'subscriber', name: 'portal', subscriberId, ttlSeconds: 3600 });
+  const res = await w.server.request('/api/billing/orders', {
+    method: 'POST',
+    headers: { ...w.server.auth(subToken.token), 'content-type': 'application/json' },
+    body: JSON.stringify({ plan_code: plan }),
+  });
+  if (res.status !== 201) throw new Error(`order: ${res.status} ${await res.text()}`);
+  const order = (await res.json()) as { reference: string };
+  const tx = w.pay.pay(order.reference, paid, Math.round(paid * 0.015));
+  const hook = w.pay.webhookFor(tx);
+  const delivered = await w.server.request('/hooks/payment/testpay', { method: 'POST', headers: hook.headers as Record<string, string>, body: hook.rawBody });
+  if (delivered.status !== 200) throw new Error(`webhook: ${delivered.status}`);
+  const row = await waitFor(
+    () =>
+      w.db
+        .selectFrom('billing_payments')
+        .select(['id', 'amount_fcfa', 'status'])
+        .where('provider_transaction_id', '=', tx)
+        .where('status', '<>', 'pending')
+        .executeTakeFirst() as Promise<{ id: string; amount_fcfa: string | number; status: string } | undefined>,
+    20_000,
+    { message: `payment ${tx} settled` },
+  );
+  return { id: row.id, amount_fcfa: Number(row.amount_fcfa), status: row.status };
 }
 
 /** Opens an incident through the Alertmanager receiver, as Prometheus would. */
