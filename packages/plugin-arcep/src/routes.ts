@@ -2,17 +2,23 @@
  * The arcep plugin's HTTP surface under `/api/arcep`, NOC only (the regulator report is the operator's business),
  * except the public key.
  */
-import { defineRoute, httpErrors, type Kysely, type PluginRouter, type Principal, SIGNATURE_CONTEXT, type SigningKey, z } from '@rgz/core';
+import {
+  defineRoute,
+  httpErrors,
+  jsonContent as json,
+  type Kysely,
+  type PluginRouter,
+  type Principal,
+  problemContent as problem,
+  SIGNATURE_CONTEXT,
+  type SigningKey,
+  z,
+} from '@rgz/core';
 import { parseQuarter } from './period.js';
 import type { ArcepDatabase } from './schema.js';
 import type { ArcepService } from './service.js';
 import { registerVerifyRoute } from './verify-route.js';
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
-const problem = (description: string) => ({
-  content: { 'application/problem+json': { schema: z.object({ code: z.string(), title: z.string() }).passthrough() } },
-  description,
-});
 const tags = ['arcep'];
 const IdParam = z.object({
   id: z

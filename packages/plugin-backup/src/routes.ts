@@ -2,17 +2,22 @@
  * `/api/backup` (NOC only): backup runs and their verifications, trigger a backup or a verification, status, and the
  * backups found on the targets. Triggers answer 202 at once; poll `GET /runs/{id}`.
  */
-import { type AuditInput, defineRoute, httpErrors, type Kysely, type PluginRouter, type Principal, z } from '@rgz/core';
+import {
+  type AuditInput,
+  defineRoute,
+  httpErrors,
+  jsonContent as json,
+  type Kysely,
+  type PluginRouter,
+  type Principal,
+  problemContent as problem,
+  z,
+} from '@rgz/core';
 import type { BackupConfig } from './config.js';
 import { ID_PATTERN } from './manifest.js';
 import type { BackupTables } from './schema.js';
 import type { BackupService } from './service.js';
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
-const problem = (description: string) => ({
-  content: { 'application/problem+json': { schema: z.object({ code: z.string(), title: z.string() }).passthrough() } },
-  description,
-});
 const ACCESS = ['noc'] as const;
 
 const RunSchema = z

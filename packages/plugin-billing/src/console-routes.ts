@@ -5,7 +5,18 @@
  * handle; the tables without an owner column (events, refunds, reconciliation items) only after the payment itself
  * was found through it, so a reseller never reaches another reseller's rows.
  */
-import { type CoreDatabase, defineRoute, httpErrors, type Kysely, type PluginRouter, type Principal, sql, z } from '@rgz/core';
+import {
+  type CoreDatabase,
+  defineRoute,
+  httpErrors,
+  jsonContent as json,
+  type Kysely,
+  type PluginRouter,
+  type Principal,
+  problemContent as problem,
+  sql,
+  z,
+} from '@rgz/core';
 import type { BillingContext } from './context.js';
 import { creditBalance, resellerAccounts } from './ledger.js';
 import type { BillingDatabase } from './schema.js';
@@ -20,11 +31,6 @@ export interface ConsoleRouteOptions {
   ): Promise<void>;
 }
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
-const problem = (description: string) => ({
-  content: { 'application/problem+json': { schema: z.object({ code: z.string(), title: z.string() }).passthrough() } },
-  description,
-});
 const iso = (d: Date | string | null | undefined) => (d === null || d === undefined ? null : new Date(d).toISOString());
 const amount = (v: number | string | bigint | null | undefined) => (v === null || v === undefined ? null : toSafeNumber(v));
 const parsed = (v: unknown) => (typeof v === 'string' ? (JSON.parse(v) as unknown) : v);

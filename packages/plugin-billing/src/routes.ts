@@ -8,12 +8,14 @@ import {
   type CoreDatabase,
   defineRoute,
   httpErrors,
+  jsonContent as json,
   type Kysely,
   type PaymentProvider,
   PaymentProviderError,
   type PaymentWebhookEvent,
   type PluginRouter,
   type Principal,
+  problemContent as problem,
   problemResponse,
   sql,
   WebhookRejected,
@@ -29,11 +31,6 @@ import { refundPayment } from './refunds.js';
 import type { BillingDatabase } from './schema.js';
 import { toSafeNumber } from './split.js';
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
-const problem = (description: string) => ({
-  content: { 'application/problem+json': { schema: z.object({ code: z.string(), title: z.string() }).passthrough() } },
-  description,
-});
 const body = <T extends z.ZodType>(schema: T) => ({ body: { required: true, content: { 'application/json': { schema } } } });
 
 const PROVIDER_ID = /^[a-z0-9][a-z0-9-]*$/;

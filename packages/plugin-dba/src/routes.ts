@@ -2,16 +2,10 @@
  * DBA's HTTP surface under `/api/dba`: the runs and their explanation (NOC: everything; a reseller: the sites it owns
  * and their subscribers, through the scoped database handle), and a manual run (NOC), optionally dry.
  */
-import { defineRoute, httpErrors, type Kysely, type PluginRouter, z } from '@rgz/core';
+import { defineRoute, httpErrors, jsonContent as json, type Kysely, type PluginRouter, problemContent as problem, z } from '@rgz/core';
 import type { DbaConfig } from './config.js';
 import type { DbaEngine } from './engine.js';
 import type { DbaDatabase } from './schema.js';
-
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
-const problem = (description: string) => ({
-  content: { 'application/problem+json': { schema: z.object({ code: z.string(), title: z.string() }).passthrough() } },
-  description,
-});
 
 const Pair = z.object({ down: z.number().nullable(), up: z.number().nullable() });
 

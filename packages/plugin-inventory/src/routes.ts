@@ -2,7 +2,7 @@
  * Inventory's HTTP surface under `/api/inventory`: sites and devices, for the NOC (everything) and resellers (their
  * own rows: `c.get('db')` is already scoped, and writes are checked to name the reseller itself).
  */
-import { defineRoute, type Kysely, type PluginRouter, type Principal, z } from '@rgz/core';
+import { defineRoute, jsonContent as json, type Kysely, type PluginRouter, type Principal, problemContent as problem, z } from '@rgz/core';
 import { IMPORT_COLUMNS, importDevices, importFailed } from './import.js';
 import {
   DeviceInputSchema,
@@ -31,11 +31,6 @@ import {
   updateSite,
 } from './service.js';
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
-const problem = (description: string) => ({
-  content: { 'application/problem+json': { schema: z.object({ code: z.string(), title: z.string() }).passthrough() } },
-  description,
-});
 const body = <T extends z.ZodType>(schema: T) => ({ body: { required: true, content: { 'application/json': { schema } } } });
 const IdParam = z.object({
   id: z

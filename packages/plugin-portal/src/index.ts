@@ -13,12 +13,14 @@ import {
   defineRoute,
   defineTask,
   httpErrors,
+  jsonContent as json,
   ledgerWriter,
   nasDirectory,
   PaymentProviders,
   type PluginRouter,
   plansOnSale,
   portalClientAuthorised,
+  problemContent as problem,
   quotaWindowStart,
   RgzError,
   SmsFailoverError,
@@ -53,12 +55,6 @@ export interface SendOtpPayload {
   sealed: string;
   lang: Lang;
 }
-
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
-const problem = (description: string) => ({
-  content: { 'application/problem+json': { schema: z.object({ code: z.string(), title: z.string() }).passthrough() } },
-  description,
-});
 
 const Phone = z
   .string()

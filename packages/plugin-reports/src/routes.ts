@@ -3,18 +3,25 @@
  * the reseller for reseller principals (`reports_invoices` is reseller-owned): a reseller lists and downloads only its
  * own documents, another reseller's id is a 404. The NOC sees all and issues credit notes.
  */
-import { defineRoute, httpErrors, type Kysely, type PluginRouter, type Principal, RgzError, SIGNATURE_CONTEXT, type SigningKey, z } from '@rgz/core';
+import {
+  defineRoute,
+  httpErrors,
+  jsonContent as json,
+  type Kysely,
+  type PluginRouter,
+  type Principal,
+  problemContent as problem,
+  RgzError,
+  SIGNATURE_CONTEXT,
+  type SigningKey,
+  z,
+} from '@rgz/core';
 import { LANGUAGES } from './config.js';
 import type { InvoiceService } from './invoices.js';
 import { parseMonth } from './period.js';
 import type { ReportsDatabase } from './schema.js';
 import { registerVerifyRoute } from './verify-route.js';
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
-const problem = (description: string) => ({
-  content: { 'application/problem+json': { schema: z.object({ code: z.string(), title: z.string() }).passthrough() } },
-  description,
-});
 const tags = ['reports'];
 
 const IdParam = z.object({

@@ -3,12 +3,11 @@
  * the targets, the breaches (NOC: everything; a reseller: its own targets' rows, through the scoped database handle),
  * and a manual probe round (NOC).
  */
-import { defineRoute, httpErrors, type InventoryReader, type Kysely, type PluginRouter, type Principal, z } from '@rgz/core';
+import { defineRoute, httpErrors, type InventoryReader, jsonContent as json, type Kysely, type PluginRouter, type Principal, z } from '@rgz/core';
 import type { SlaEngine } from './engine.js';
 import type { SlaDatabase } from './schema.js';
 import { currentPeriodKey, periodBounds, uptime, validPeriodKey } from './uptime.js';
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
 const ACCESS = ['noc', 'reseller'] as const;
 
 const ProbeResultSchema = z.object({

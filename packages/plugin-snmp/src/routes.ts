@@ -3,15 +3,10 @@
  * (device rows and interface rows, bounded), and "poll it now". The NOC sees everything; a reseller its own devices
  * (the tables are reseller-owned, so `c.get('db')` filters them).
  */
-import { defineRoute, httpErrors, type Kysely, type PluginRouter, type Principal, z } from '@rgz/core';
+import { defineRoute, httpErrors, jsonContent as json, type Kysely, type PluginRouter, type Principal, problemContent as problem, z } from '@rgz/core';
 import { runPoll, type SnmpContext } from './job.js';
 import type { SnmpDatabase } from './schema.js';
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
-const problem = (description: string) => ({
-  content: { 'application/problem+json': { schema: z.object({ code: z.string(), title: z.string() }).passthrough() } },
-  description,
-});
 const IdParam = z.object({
   id: z
     .string()

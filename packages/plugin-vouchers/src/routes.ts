@@ -2,17 +2,12 @@
  * The vouchers HTTP surface, under `/api/vouchers`. Batch routes take core's request database (`c.var.db`), already
  * limited to a reseller principal's own rows; the redemption route is the subscriber's.
  */
-import { defineRoute, httpErrors, type Kysely, type PluginRouter, type Principal, z } from '@rgz/core';
+import { defineRoute, httpErrors, jsonContent as json, type Kysely, type PluginRouter, type Principal, problemContent as problem, z } from '@rgz/core';
 import { batchCsv, batchOr404, batchPdf, batchViews, createBatch, revokeBatch } from './batches.js';
 import type { VouchersContext } from './context.js';
 import { redeem } from './redeem.js';
 import type { VouchersDatabase } from './schema.js';
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
-const problem = (description: string) => ({
-  content: { 'application/problem+json': { schema: z.object({ code: z.string(), title: z.string() }).passthrough() } },
-  description,
-});
 const body = <T extends z.ZodType>(schema: T) => ({ body: { required: true, content: { 'application/json': { schema } } } });
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

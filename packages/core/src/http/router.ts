@@ -4,7 +4,7 @@
  * should not parse (webhooks that need the raw bytes, HTML pages). A route registered any other way has no
  * access declaration and start-up fails, naming it.
  */
-import { OpenAPIHono, type RouteConfig, type RouteHandler, createRoute } from '@hono/zod-openapi';
+import { createRoute, OpenAPIHono, type RouteConfig, type RouteHandler, z } from '@hono/zod-openapi';
 import type { Handler, MiddlewareHandler } from 'hono';
 import type { Access } from '../access/principals.js';
 import { httpErrors, RgzError } from '../errors/rgz-error.js';
@@ -12,6 +12,19 @@ import type { AppEnv } from './app-env.js';
 import { validationProblem } from './problem.js';
 
 export type RgzRouteConfig = RouteConfig & { access: Access };
+
+/** OpenAPI response entry for a JSON body: `responses: { 200: jsonContent(Schema, 'The plan') }`. */
+export function jsonContent<T extends z.ZodType>(schema: T, description: string) {
+  return { content: { 'application/json': { schema } }, description };
+}
+
+/** OpenAPI response entry for an error: every RGZ error is problem+json with at least `code` and `title`. */
+export function problemContent(description: string) {
+  return {
+    content: { 'application/problem+json': { schema: z.object({ code: z.string(), title: z.string() }).passthrough() } },
+    description,
+  };
+}
 
 /** `createRoute` plus the mandatory access declaration. */
 export function defineRoute<R extends RgzRouteConfig>(config: R): R {

@@ -9,7 +9,7 @@ import { plansOnSale } from '../domain/plans.js';
 import type { CoreDatabase } from '../domain/schema.js';
 import { httpErrors } from '../errors/rgz-error.js';
 import { renderReferencePage } from '../http/reference-page.js';
-import { defineRoute, type PluginRouter } from '../http/router.js';
+import { defineRoute, jsonContent as json, type PluginRouter } from '../http/router.js';
 import type { Kv } from '../kv/kv.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { Scheduler } from '../scheduler/scheduler.js';
@@ -70,8 +70,6 @@ const Plan = z
     active: z.boolean(),
   })
   .openapi('Plan');
-
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
 
 export function registerCoreRoutes(router: PluginRouter, deps: CoreRouteDeps): void {
   const { database, kv, metrics, scheduler, tokens } = deps;

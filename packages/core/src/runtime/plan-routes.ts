@@ -10,13 +10,7 @@ import { type Principal, writeAudit } from '../access/principals.js';
 import { plansOnSale } from '../domain/plans.js';
 import type { CoreDatabase, Plan } from '../domain/schema.js';
 import { httpErrors } from '../errors/rgz-error.js';
-import { defineRoute, type PluginRouter } from '../http/router.js';
-
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
-const problem = (description: string) => ({
-  content: { 'application/problem+json': { schema: z.object({ code: z.string(), title: z.string() }).passthrough() } },
-  description,
-});
+import { defineRoute, jsonContent as json, type PluginRouter, problemContent as problem } from '../http/router.js';
 
 const PlanView = z
   .object({

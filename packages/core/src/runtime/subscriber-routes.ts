@@ -12,7 +12,7 @@ import { plansOnSale } from '../domain/plans.js';
 import type { CoreDatabase } from '../domain/schema.js';
 import { activateSubscription, findActivePlan, nasPolicyChange } from '../domain/subscriptions.js';
 import { httpErrors } from '../errors/rgz-error.js';
-import { defineRoute, type PluginRouter } from '../http/router.js';
+import { defineRoute, jsonContent as json, type PluginRouter, problemContent as problem } from '../http/router.js';
 import type { TaskQueue } from '../tasks/task-queue.js';
 
 export interface SubscriberRouteDeps {
@@ -21,11 +21,6 @@ export interface SubscriberRouteDeps {
   tasks: TaskQueue;
 }
 
-const json = <T extends z.ZodType>(schema: T, description: string) => ({ content: { 'application/json': { schema } }, description });
-const problem = (description: string) => ({
-  content: { 'application/problem+json': { schema: z.object({ code: z.string(), title: z.string() }).passthrough() } },
-  description,
-});
 const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
 
 const SubscriptionView = z

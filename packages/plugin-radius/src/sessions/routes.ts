@@ -5,14 +5,20 @@
  * so a reseller sees its own subscribers' sessions and never a session without a subscriber).
  */
 
-import { defineRoute, httpErrors, type Kysely, nasPolicyChange, type PluginRouter, type Principal, type TaskQueue, z } from '@rgz/core';
+import {
+  defineRoute,
+  httpErrors,
+  type Kysely,
+  nasPolicyChange,
+  type PluginRouter,
+  type Principal,
+  problemContent as problem,
+  type TaskQueue,
+  z,
+} from '@rgz/core';
 import type { RadiusDatabase } from '../schema.js';
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
-const problem = (description: string) => ({
-  description,
-  content: { 'application/problem+json': { schema: z.object({ code: z.string(), title: z.string() }).passthrough() } },
-});
 const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
 
 const sessionOut = z
