@@ -383,37 +383,49 @@ export default definePlugin({
 
         const resellerId = await resolveReseller(db, ctx.lookup(nasDirectory), { nasId: body.nas_id, slug: body.reseller });
         const { subscriber, created } = await findOrCreateSubscriber(db, phone.e164, resellerId);
-        const audited = created
-          ? ctx.audit(null, {
+        const auditCreation = (into: typeof db) =>
+          ctx.audit(
+            null,
+            {
               action: 'subscriber.created',
               targetType: 'subscriber',
               targetId: subscriber.id,
               resellerId: subscriber.reseller_id,
               details: { via: 'portal', subscriber_ref: subscriber.subscriber_ref },
-            })
-          : undefined;
+            },
+            { trx: into },
+          );
         if (subscriber.status !== 'active') {
-          await audited;
+          if (created) await auditCreation(db);
           throw new RgzError('subscriber_suspended', `account ${subscriber.subscriber_ref} is ${subscriber.status}`, { status: 403 });
         }
 
-        // The writes below are independent of one another, so they go out together: one round-trip time instead of
-        // five in a row, which under load was most of a verify (bench/portal-otp.mjs). If one fails the answer is
-        // still a 500; what the others wrote is harmless without the answer (a random NAS password and an API token
-        // nobody received, a device record, the audit of a creation that did happen).
+        // The login's database writes (the creation's audit entry, the device, the API token) are one transaction:
+        // one commit instead of three, and either all of them exist or none (a failed login leaves no token nobody
+        // received). The KV session and the plan read are independent of it and go out at the same time.
         const password = generateSessionPassword();
         const issuedAt = new Date();
-        const [, , , apiToken, plan] = await Promise.all([
-          audited,
-          mac ? recordDevice(db, subscriber.id, mac).then(() => ctx.kv.sadd(portalKeys.devices(subscriber.id), mac)) : undefined,
+        const [apiToken, , plan] = await Promise.all([
+          db
+            .transaction()
+            .execute(async (trx) => {
+              if (created) await auditCreation(trx);
+              if (mac) await recordDevice(trx, subscriber.id, mac);
+              return ctx.tokens.issue({
+                role: 'subscriber',
+                name: `portal ${subscriber.subscriber_ref}`,
+                subscriberId: subscriber.id,
+                resellerId: subscriber.reseller_id,
+                ttlSeconds: config.apiTokenTtlSeconds,
+                trx,
+              });
+            })
+            .then(async (token) => {
+              // The device set in KV follows the committed row (RADIUS MAC auth reads it).
+              if (mac) await ctx.kv.sadd(portalKeys.devices(subscriber.id), mac);
+              return token;
+            }),
           ctx.kv.set(portalKeys.session(subscriber.id), JSON.stringify({ token: password, mac, issued_at: issuedAt.toISOString() }), config.sessionTtlSeconds),
-          ctx.tokens.issue({
-            role: 'subscriber',
-            name: `portal ${subscriber.subscriber_ref}`,
-            subscriberId: subscriber.id,
-            resellerId: subscriber.reseller_id,
-            ttlSeconds: config.apiTokenTtlSeconds,
-          }),
           activePlanView(db, subscriber.id, issuedAt),
         ]);
         const login = nasLogin(subscriber.subscriber_ref, password);

@@ -50,11 +50,20 @@ export class TokenService {
     private readonly options: TokenServiceOptions = {},
   ) {}
 
-  async issue(input: { role: Role; name: string; resellerId?: string | null; subscriberId?: string | null; ttlSeconds?: number }): Promise<IssuedToken> {
+  /** `trx`: issue inside the caller's transaction, so the token exists only if the rest of its work commits. */
+  async issue(input: {
+    role: Role;
+    name: string;
+    resellerId?: string | null;
+    subscriberId?: string | null;
+    ttlSeconds?: number;
+    trx?: Kysely<any>;
+  }): Promise<IssuedToken> {
     if (input.role === 'reseller' && !input.resellerId) throw new RgzError('token_invalid', 'a reseller token needs a reseller id', { status: 400 });
     if (input.role === 'subscriber' && !input.subscriberId) throw new RgzError('token_invalid', 'a subscriber token needs a subscriber id', { status: 400 });
     const token = PREFIX[input.role] + randomBytes(32).toString('base64url');
-    const row = await this.db
+    const db = (input.trx ?? this.db) as Kysely<CoreDatabase>;
+    const row = await db
       .insertInto('core_api_tokens')
       .values({
         name: input.name,
@@ -115,8 +124,8 @@ export interface AuditInput {
 }
 
 /** Append one audit entry; the actor is the principal, or `system` for jobs and tasks. */
-export async function writeAudit(db: Kysely<CoreDatabase>, actor: Principal | null, entry: AuditInput): Promise<void> {
-  await db
+export async function writeAudit(db: Kysely<any>, actor: Principal | null, entry: AuditInput): Promise<void> {
+  await (db as Kysely<CoreDatabase>)
     .insertInto('audit_log')
     .values({
       actor_role: actor?.role ?? 'system',

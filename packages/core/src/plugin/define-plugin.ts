@@ -9,10 +9,10 @@ import type { Access, AuditInput, Principal, TokenService } from '../access/prin
 import type { OwnershipRule } from '../access/reseller-scope.js';
 import type { CoreDatabase } from '../domain/schema.js';
 import type { EventBus, EventType } from '../events/event-bus.js';
+import type { PluginRouter } from '../http/router.js';
 import type { Kv } from '../kv/kv.js';
 import type { Logger } from '../logging/logger.js';
 import type { Metrics } from '../metrics/registry.js';
-import type { PluginRouter } from '../http/router.js';
 import type { JobDefinition } from '../scheduler/scheduler.js';
 import type { Migration } from '../storage/migrations.js';
 import type { TaskQueue } from '../tasks/task-queue.js';
@@ -61,8 +61,11 @@ export interface SetupContext<C, DB = CoreDatabase> {
    */
   command(command: CliCommand): void;
   on<T>(event: EventType<T>, handler: (payload: T) => void | Promise<void>): void;
-  /** Append to the audit log (actor: the given principal, or system). */
-  audit(actor: Principal | null, entry: AuditInput): Promise<void>;
+  /**
+   * Append to the audit log (actor: the given principal, or system). With `trx` the entry is part of the caller's
+   * transaction: it exists only if the change it records commits.
+   */
+  audit(actor: Principal | null, entry: AuditInput, options?: { trx?: Kysely<any> }): Promise<void>;
   onStart(fn: () => void | Promise<void>): void;
   /**
    * Runs after onStart, only in a process that serves (`rgz start`, test servers): bind network listeners here

@@ -265,7 +265,7 @@ export async function createKernel(options: KernelOptions): Promise<Kernel> {
           }
           commands.set(command.name, { ...command, plugin: inst.name });
         },
-        audit: (actor, entry) => writeAudit(db, actor, entry),
+        audit: (actor, entry, options) => writeAudit(options?.trx ?? db, actor, entry),
         onStart(fn) {
           startHooks.push({ plugin: inst.name, fn });
         },

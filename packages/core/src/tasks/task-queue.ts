@@ -176,8 +176,11 @@ export class PgTaskQueue implements TaskQueue {
   /** Process due tasks until none is left (tests and `rgz` CLI). */
   async drain(): Promise<void> {
     for (;;) {
+      // The running worker's own poll may be claiming rows right now (woken by a notification): those rows are
+      // locked, so our claim skips them, and they are not in flight yet. Wait for that poll, then look again.
+      await this.polling;
       const claimed = await this.claim(this.options.concurrency);
-      if (claimed.length === 0 && this.inFlight.size === 0) return;
+      if (claimed.length === 0 && this.inFlight.size === 0 && !this.polling) return;
       await Promise.allSettled([...this.inFlight.values()].map((t) => t.promise));
     }
   }
