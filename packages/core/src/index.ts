@@ -101,5 +101,6 @@ export type { JobContext, JobDefinition, JobInfo, RunOutcome } from './scheduler
 export { type Database, type DatabaseOptions, openDatabase } from './storage/database.js';
 export { type Migration, type MigrationSet, migrateUp, migrationStatus, validateMigrationNames } from './storage/migrations.js';
 export { defineTask, type EnqueueOptions, type TaskContext, type TaskHandlerOptions, type TaskQueue, type TaskType } from './tasks/task-queue.js';
+export { CsvError, type CsvRow, parseCsv, parseCsvRows, toCsv } from './text/csv.js';
 export { isTimeZone, localMidnight, zonedToUtc, zoneOffsetMs } from './time/zoned-time.js';
 export { CORE_VERSION } from './version.js';

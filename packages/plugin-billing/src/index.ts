@@ -19,7 +19,6 @@ import { registerRoutes } from './routes.js';
 
 export { type BillingConfig, configSchema } from './config.js';
 export { type BillingAlert, billingAlert, type PaymentCredited, type PaymentRefunded, paymentCredited, paymentRefunded } from './context.js';
-export { parseCsv, toCsv } from './csv.js';
 export { accounts, paymentLines, postVoucherSale, resellerAccounts, unbalancedPostings, voucherSaleLines } from './ledger.js';
 export { createLedgerReader } from './ledger-reader.js';
 export { newOrderReference, ORDER_REFERENCE, REFERENCE_ALPHABET } from './orders.js';

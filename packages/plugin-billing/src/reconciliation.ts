@@ -15,9 +15,8 @@
  * P1 incident is opened. Every repair goes through `settle`, which is idempotent, and alerts are deduplicated by id,
  * so re-running a day changes nothing the second time.
  */
-import { httpErrors, type PaymentProvider, type PaymentTransaction } from '@rgz/core';
+import { httpErrors, type PaymentProvider, type PaymentTransaction, parseCsv } from '@rgz/core';
 import { type BillingContext, enqueueAlert } from './context.js';
-import { parseCsv } from './csv.js';
 import type { ItemKind } from './schema.js';
 import { flagPayment, type SettleOutcome, settle } from './settlement.js';
 import { basisPoints } from './split.js';

@@ -18,11 +18,11 @@ import {
   problemContent as problem,
   problemResponse,
   sql,
+  toCsv,
   WebhookRejected,
   z,
 } from '@rgz/core';
 import type { BillingContext } from './context.js';
-import { toCsv } from './csv.js';
 import { storeEvent } from './ingress.js';
 import { creditBalance, resellerAccounts } from './ledger.js';
 import { newOrderReference, ORDER_REFERENCE, planOnSale } from './orders.js';

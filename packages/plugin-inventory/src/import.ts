@@ -3,8 +3,7 @@
  * All or nothing: every row is resolved and validated first and nothing is written if any row is wrong; the answer
  * lists every error with its line. The columns are documented in README.md and in `IMPORT_COLUMNS` below.
  */
-import { httpErrors, type Kysely } from '@rgz/core';
-import { CsvError, parseCsv } from './csv.js';
+import { CsvError, httpErrors, type Kysely, parseCsvRows } from '@rgz/core';
 import { type DeviceInput, DeviceInputSchema, snmpColumns } from './model.js';
 import type { InventoryDatabase } from './schema.js';
 import type { Actor, Db, ServiceOptions } from './service.js';
@@ -60,9 +59,9 @@ const BOOL: Record<string, boolean> = { true: true, yes: true, '1': true, oui: t
  */
 export async function importDevices(db: Db, system: Db, actor: Actor, text: string, options: ImportOptions = {}): Promise<ImportResult> {
   const errors: ImportError[] = [];
-  let rows: ReturnType<typeof parseCsv>;
+  let rows: ReturnType<typeof parseCsvRows>;
   try {
-    rows = parseCsv(text);
+    rows = parseCsvRows(text, { comments: true });
   } catch (err) {
     if (err instanceof CsvError) return { created: 0, updated: 0, dry_run: !!options.dryRun, errors: [{ line: err.line, message: err.message }] };
     throw err;

@@ -14,7 +14,6 @@ import type { InventoryDatabase } from './schema.js';
 import type { ServiceOptions } from './service.js';
 
 export { configSchema, type InventoryConfig } from './config.js';
-export { parseCsv } from './csv.js';
 export { IMPORT_COLUMNS, type ImportError, type ImportResult, importDevices } from './import.js';
 export { normaliseMac } from './model.js';
 export type { InventoryDatabase, InventoryTables } from './schema.js';

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCsv, toCsv } from './csv.js';
-import { dayBefore, parseTimestamp } from './reconciliation.js';
+import { CsvError, parseCsv, parseCsvRows, toCsv } from './csv.js';
 
 describe('CSV', () => {
   it('parses quotes, doubled quotes, CRLF, a BOM and the French ; delimiter', () => {
@@ -28,16 +27,19 @@ describe('CSV', () => {
     expect(parseCsv(out)[1]).toEqual(['x,y', `'=HYPERLINK("x")`, '-5']);
   });
 
-  it('reads timestamps: ISO 8601 with offset, or a UTC date/time', () => {
-    expect(parseTimestamp('2026-11-24T10:00:00+01:00')?.toISOString()).toBe('2026-11-24T09:00:00.000Z');
-    expect(parseTimestamp('2026-11-24 10:00:00')?.toISOString()).toBe('2026-11-24T10:00:00.000Z');
-    expect(parseTimestamp('2026-11-24')?.toISOString()).toBe('2026-11-24T00:00:00.000Z');
-    expect(parseTimestamp('24/11/2026')).toBeNull();
-    expect(parseTimestamp('2026-13-45')).toBeNull();
-  });
-
-  it('the 00:15 UTC tick reconciles the previous UTC day', () => {
-    expect(dayBefore(new Date('2026-11-25T00:15:00Z'))).toBe('2026-11-24');
-    expect(dayBefore(new Date('2026-03-01T00:15:00Z'))).toBe('2026-02-28');
+  it('keeps the line number of each row (a quoted field may span lines) and drops # comments when asked', () => {
+    const text = 'kind,address\n# a comment\ncpe,"10.0.0.1\nsecond line"\n\nap,10.0.0.2\n';
+    expect(parseCsvRows(text, { comments: true })).toEqual([
+      { line: 1, cells: ['kind', 'address'] },
+      { line: 3, cells: ['cpe', '10.0.0.1\nsecond line'] },
+      { line: 6, cells: ['ap', '10.0.0.2'] },
+    ]);
+    expect(parseCsvRows(text).map((r) => r.cells[0])).toEqual(['kind', '# a comment', 'cpe', 'ap']);
+    expect(() => parseCsvRows('a\nb,"open')).toThrow(CsvError);
+    try {
+      parseCsvRows('a\nb,"open');
+    } catch (err) {
+      expect((err as CsvError).line).toBe(2);
+    }
   });
 });
