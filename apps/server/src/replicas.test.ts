@@ -103,26 +103,37 @@ describe('three replicas on one PostgreSQL + Redis', () => {
     expect(victim).toBeDefined();
     victim.proc.kill('SIGKILL');
     await victim.exited;
+    // Dropped at once so that a failure below does not hand a dead replica to the next test.
+    replicas = replicas.filter((r) => r !== victim);
     const done = await waitFor(
       async () => (await sql<{ node: string }>`select node from replica_task_runs where key = 'crash-me' and phase = 'done'`.execute(db())).rows[0],
       20_000,
       'task finished elsewhere',
     );
     expect(done.node).not.toBe(started.node);
-    const task = await db()
-      .selectFrom('core_tasks')
-      .select(['status', 'attempts'])
-      .where('name', '=', 'replica.work')
-      .where(sql`payload->>'key'`, '=', 'crash-me')
-      .executeTakeFirstOrThrow();
+    // The handler's 'done' row commits before the queue records the outcome, so wait for the queue's own word.
+    const task = await waitFor(
+      async () => {
+        const row = await db()
+          .selectFrom('core_tasks')
+          .select(['status', 'attempts'])
+          .where('name', '=', 'replica.work')
+          .where(sql`payload->>'key'`, '=', 'crash-me')
+          .executeTakeFirstOrThrow();
+        return row.status === 'running' ? undefined : row;
+      },
+      5_000,
+      'the queue to record the outcome',
+    );
     expect(task.status).toBe('done');
     expect(task.attempts).toBe(2);
-    replicas = replicas.filter((r) => r !== victim);
   }, 40_000);
 
   it('finishes in-flight requests on SIGTERM, then exits cleanly', async () => {
     const target = replicas[replicas.length - 1] as Replica;
     const inflight = fetch(`http://127.0.0.1:${target.port}/api/replica/slow?ms=1500`);
+    // Awaited below; the no-op catch only keeps an early failure from surfacing as an unhandled rejection.
+    inflight.catch(() => {});
     await new Promise((r) => setTimeout(r, 300));
     target.proc.kill('SIGTERM');
     const res = await inflight;
