@@ -28,8 +28,14 @@ export interface ActivePlan {
   plan: Plan;
 }
 
-export async function findActivePlan(db: Kysely<CoreDatabase>, subscriberId: string, at: Date = new Date()): Promise<ActivePlan | null> {
-  const row = await db
+/**
+ * The unexpired active subscriptions at `at` with their plan, latest start first, for any subscriber: filter it
+ * (`where('s.subscriber_id', …)`, or `whereRef` in a lateral join) and take the first row. The plan's columns carry a
+ * `p_` prefix; `toActivePlan` turns a row back into an `ActivePlan`. Shared so that a caller who needs the plan along
+ * with other rows (RADIUS: the subscriber and the plan in one round trip) reads it exactly as `findActivePlan` does.
+ */
+export function selectActivePlans(db: Kysely<CoreDatabase>, at: Date) {
+  return db
     .selectFrom('subscriptions as s')
     .innerJoin('plans as p', 'p.id', 's.plan_id')
     .selectAll('s')
@@ -47,14 +53,16 @@ export async function findActivePlan(db: Kysely<CoreDatabase>, subscriberId: str
       'p.active as p_active',
       'p.created_at as p_created_at',
     ])
-    .where('s.subscriber_id', '=', subscriberId)
     .where('s.status', '=', 'active')
     .where('s.starts_at', '<=', at)
     .where('s.expires_at', '>', at)
-    .orderBy('s.starts_at', 'desc')
-    .limit(1)
-    .executeTakeFirst();
-  if (!row) return null;
+    .orderBy('s.starts_at', 'desc');
+}
+
+/** A row of `selectActivePlans` as an `ActivePlan`. */
+export type ActivePlanRow = Subscription & { [K in keyof Plan as `p_${K & string}`]: Plan[K] };
+
+export function toActivePlan(row: ActivePlanRow): ActivePlan {
   const {
     p_id,
     p_reseller_id,
@@ -71,7 +79,7 @@ export async function findActivePlan(db: Kysely<CoreDatabase>, subscriberId: str
     ...subscription
   } = row;
   return {
-    subscription: subscription as Subscription,
+    subscription,
     plan: {
       id: p_id,
       reseller_id: p_reseller_id,
@@ -87,6 +95,11 @@ export async function findActivePlan(db: Kysely<CoreDatabase>, subscriberId: str
       created_at: p_created_at,
     },
   };
+}
+
+export async function findActivePlan(db: Kysely<CoreDatabase>, subscriberId: string, at: Date = new Date()): Promise<ActivePlan | null> {
+  const row = await selectActivePlans(db, at).where('s.subscriber_id', '=', subscriberId).limit(1).executeTakeFirst();
+  return row ? toActivePlan(row as ActivePlanRow) : null;
 }
 
 export interface ActivateInput {
