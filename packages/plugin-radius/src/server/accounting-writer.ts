@@ -108,11 +108,12 @@ async function reset(db: Kysely<RadiusDatabase>, r: Extract<AccountingRecord, { 
 }
 
 async function apply(db: Kysely<RadiusDatabase>, records: readonly AccountingRecord[]): Promise<void> {
+  const steps = plan(records);
+  const run = (on: Kysely<RadiusDatabase>, step: Step) => (step.kind === 'upsert' ? upsert(on, step.rows) : reset(on, step.record));
+  // The usual batch is one statement, atomic and committed on its own: BEGIN and COMMIT would be two more round trips.
+  if (steps.length === 1) return run(db, steps[0] as Step);
   await db.transaction().execute(async (trx) => {
-    for (const step of plan(records)) {
-      if (step.kind === 'upsert') await upsert(trx, step.rows);
-      else await reset(trx, step.record);
-    }
+    for (const step of steps) await run(trx, step);
   });
 }
 
