@@ -7,21 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql, TokenService } from '@rgz/core';
-import { createTestDatabase, TEST_REDIS_URL, type TestDatabase } from '@rgz/core/testing';
+import { createTestDatabase, TEST_REDIS_URL, type TestDatabase, waitFor } from '@rgz/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Replica, startReplica } from './test-support/replicas.js';
 
 const fixture = fileURLToPath(new URL('./test-support/fixtures/replica-plugin.ts', import.meta.url));
-
-async function waitFor<T>(probe: () => Promise<T | undefined | false>, timeoutMs: number, what: string): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe('three replicas on one PostgreSQL + Redis', () => {
   let tdb: TestDatabase;
@@ -76,7 +66,7 @@ describe('three replicas on one PostgreSQL + Redis', () => {
         return (r.rows[0]?.n ?? 0) >= keys.length;
       },
       30_000,
-      'all tasks done',
+      { intervalMs: 200, message: 'all tasks done' },
     );
     await new Promise((r) => setTimeout(r, 500));
     const perKey = await sql<{
@@ -97,7 +87,7 @@ describe('three replicas on one PostgreSQL + Redis', () => {
     const started = await waitFor(
       async () => (await sql<{ node: string }>`select node from replica_task_runs where key = 'crash-me' and phase = 'start'`.execute(db())).rows[0],
       10_000,
-      'task start',
+      { intervalMs: 200, message: 'task start' },
     );
     const victim = replicas.find((r) => String(r.pid) === started.node) as Replica;
     expect(victim).toBeDefined();
@@ -108,7 +98,7 @@ describe('three replicas on one PostgreSQL + Redis', () => {
     const done = await waitFor(
       async () => (await sql<{ node: string }>`select node from replica_task_runs where key = 'crash-me' and phase = 'done'`.execute(db())).rows[0],
       20_000,
-      'task finished elsewhere',
+      { intervalMs: 200, message: 'task finished elsewhere' },
     );
     expect(done.node).not.toBe(started.node);
     // The handler's 'done' row commits before the queue records the outcome, so wait for the queue's own word.
@@ -123,7 +113,7 @@ describe('three replicas on one PostgreSQL + Redis', () => {
         return row.status === 'running' ? undefined : row;
       },
       5_000,
-      'the queue to record the outcome',
+      { intervalMs: 200, message: 'the queue to record the outcome' },
     );
     expect(task.status).toBe('done');
     expect(task.attempts).toBe(2);
