@@ -107,5 +107,5 @@ export { type Database, type DatabaseOptions, openDatabase } from './storage/dat
 export { type Migration, type MigrationSet, migrateUp, migrationStatus, validateMigrationNames } from './storage/migrations.js';
 export { defineTask, type EnqueueOptions, type TaskContext, type TaskHandlerOptions, type TaskQueue, type TaskType } from './tasks/task-queue.js';
 export { CsvError, type CsvRow, parseCsv, parseCsvRows, toCsv } from './text/csv.js';
-export { isTimeZone, localMidnight, zonedToUtc, zoneOffsetMs } from './time/zoned-time.js';
+export { isTimeZone, localDate, localMidnight, zonedMidnight, zonedToUtc, zoneOffsetMs } from './time/zoned-time.js';
 export { CORE_VERSION } from './version.js';

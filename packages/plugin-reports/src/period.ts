@@ -2,6 +2,9 @@
  * Calendar months in a time zone, as `[from, to)` instants: an invoice covers what was booked from local midnight on
  * the 1st to local midnight on the 1st of the next month (Africa/Porto-Novo has no DST; the code handles zones that do).
  */
+import { localDate, zonedMidnight } from '@rgz/core';
+
+export { zonedMidnight };
 
 export interface MonthPeriod {
   readonly year: number;
@@ -14,40 +17,10 @@ export interface MonthPeriod {
   readonly timeZone: string;
 }
 
-/** Local wall time of an instant in a zone, as the UTC instant with the same wall-clock fields. */
-function wallClock(at: Date, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).formatToParts(at);
-  const get = (t: string) => Number(parts.find((p) => p.type === t)?.value ?? 0);
-  return Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
-}
-
-/** The instant of local midnight starting `year-month-day` in `timeZone`. */
-export function zonedMidnight(year: number, month: number, day: number, timeZone: string): Date {
-  const target = Date.UTC(year, month - 1, day);
-  let guess = target;
-  // Two corrections converge for every real zone (the offset at the guess, then at the corrected instant).
-  for (let i = 0; i < 3; i++) {
-    const offset = wallClock(new Date(guess), timeZone) - guess;
-    const next = target - offset;
-    if (next === guess) break;
-    guess = next;
-  }
-  return new Date(guess);
-}
-
 /** Year and month (1–12) of an instant in a zone. */
 export function localYearMonth(at: Date, timeZone: string): { year: number; month: number } {
-  const d = new Date(wallClock(at, timeZone));
-  return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1 };
+  const { year, month } = localDate(at, timeZone);
+  return { year, month };
 }
 
 export function monthPeriod(year: number, month: number, timeZone: string): MonthPeriod {

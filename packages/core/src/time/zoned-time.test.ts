@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isTimeZone, localMidnight, zonedToUtc, zoneOffsetMs } from './zoned-time.js';
+import { isTimeZone, localDate, localMidnight, zonedMidnight, zonedToUtc, zoneOffsetMs } from './zoned-time.js';
 
 describe('zoned time', () => {
   it('reads offsets of a fixed zone and across a DST change', () => {
@@ -24,5 +24,13 @@ describe('zoned time', () => {
   it('knows real zone names only', () => {
     expect(isTimeZone('Africa/Porto-Novo')).toBe(true);
     expect(isTimeZone('Africa/Nowhere')).toBe(false);
+  });
+
+  it('gives the instant a local calendar day starts, and the local date of an instant', () => {
+    expect(zonedMidnight(2026, 12, 1, 'Africa/Porto-Novo').toISOString()).toBe('2026-11-30T23:00:00.000Z');
+    expect(zonedMidnight(2026, 4, 1, 'Europe/Paris').toISOString()).toBe('2026-03-31T22:00:00.000Z');
+    // 23:30 UTC on 31 December is already New Year's Day in Porto-Novo (UTC+1).
+    expect(localDate(new Date('2026-12-31T23:30:00Z'), 'Africa/Porto-Novo')).toEqual({ year: 2027, month: 1, day: 1 });
+    expect(localDate(new Date('2026-12-31T23:30:00Z'), 'UTC')).toEqual({ year: 2026, month: 12, day: 31 });
   });
 });

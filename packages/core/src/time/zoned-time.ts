@@ -63,3 +63,14 @@ export function localMidnight(at: Date, timeZone: string, days = 0): Date {
   const guess = new Date(midnightLocal - offset);
   return new Date(midnightLocal - zoneOffsetMs(guess, timeZone));
 }
+
+/** The instant of local midnight starting `year-month-day` (month 1–12) in `timeZone`: report and invoice periods. */
+export function zonedMidnight(year: number, month: number, day: number, timeZone: string): Date {
+  return new Date(zonedToUtc(year, month - 1, day, 0, 0, 0, timeZone));
+}
+
+/** Calendar year, month (1–12) and day of an instant in `timeZone`. */
+export function localDate(at: Date, timeZone: string): { year: number; month: number; day: number } {
+  const local = new Date(at.getTime() + zoneOffsetMs(at, timeZone));
+  return { year: local.getUTCFullYear(), month: local.getUTCMonth() + 1, day: local.getUTCDate() };
+}
