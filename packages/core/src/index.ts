@@ -64,6 +64,9 @@ export {
   verifyChain,
   verifyDigest,
   verifyDocument,
+  loadConfiguredSigningKey,
+  signingKeyConfigSchema,
+  type SigningKeyConfig,
 } from './domain/signed-documents.js';
 export {
   type ActivateInput,

@@ -2,7 +2,7 @@
  * `plugins[].config` of the `arcep` plugin: who reports, the signing key (the operator's Ed25519 key, the same one that
  * signs invoices), the quarterly schedule, which data sources must be present, and where the report is delivered.
  */
-import { z } from '@rgz/core';
+import { signingKeyConfigSchema, z } from '@rgz/core';
 
 const ID = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and dashes');
 const flag = z.union([z.boolean(), z.stringbool()]);
@@ -25,21 +25,11 @@ export const operatorSchema = z.object({
     .optional(),
 });
 
-export const signingSchema = z
-  .object({
-    privateKeyFile: z.string().min(1).optional(),
-    privateKeyPem: z.string().min(1).optional(),
-  })
-  .refine(
-    (s) => !!s.privateKeyFile !== !!s.privateKeyPem,
-    'give exactly one of privateKeyFile or privateKeyPem (openssl genpkey -algorithm ed25519 -out key.pem)',
-  );
-
 const source = z.enum(['required', 'optional']);
 
 export const configSchema = z.object({
   operator: operatorSchema,
-  signing: signingSchema,
+  signing: signingKeyConfigSchema,
   /** Id under which this plugin contributes its `ReportExporter` (the ARCEP Bénin format). */
   exporterId: ID.default('arcep-bj'),
   /** The `ReportExporter` the quarterly report uses (another plugin may contribute a newer format). */

@@ -6,8 +6,7 @@
  * hash-chained log, and delivers it to an HTTPS upload URL and/or a folder the operator sends from, recording every
  * attempt. What is and is not automated: docs/arcep.md.
  */
-import { readFileSync } from 'node:fs';
-import { ConfigError, definePlugin, defineTask, inventoryReader, type Kysely, ledgerReader, loadSigningKey, ReportExporters, type SigningKey } from '@rgz/core';
+import { ConfigError, definePlugin, defineTask, inventoryReader, type Kysely, ledgerReader, loadConfiguredSigningKey, ReportExporters, type SigningKey } from '@rgz/core';
 import { configSchema } from './config.js';
 import { ArcepExporter } from './exporter.js';
 import { parseQuarter, previousQuarter } from './period.js';
@@ -113,19 +112,7 @@ export default definePlugin({
     });
 
     ctx.onStart(() => {
-      const s = config.signing;
-      const where = `plugins.${ctx.name}.config.signing`;
-      let pem: string;
-      try {
-        pem = s.privateKeyPem ?? readFileSync(s.privateKeyFile as string, 'utf8');
-      } catch (err) {
-        throw new ConfigError(`${where}.privateKeyFile`, `cannot read ${s.privateKeyFile}: ${(err as Error).message}`);
-      }
-      try {
-        key = loadSigningKey(pem);
-      } catch (err) {
-        throw new ConfigError(where, (err as Error).message);
-      }
+      key = loadConfiguredSigningKey(config.signing, `plugins.${ctx.name}.config.signing`);
       const exporters = ctx.collect(ReportExporters);
       if (!exporters.has(config.exporter)) {
         throw new ConfigError(

@@ -3,7 +3,7 @@
  * numbering, language, schedule, SMTP and archive. Secrets (SMTP password, the key) are best written as
  * `${file:/run/secrets/…}` or `${env:…}` so they never sit in the config file.
  */
-import { z } from '@rgz/core';
+import { signingKeyConfigSchema, z } from '@rgz/core';
 
 const ID = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lowercase letters, digits and dashes');
 const flag = z.union([z.boolean(), z.stringbool()]);
@@ -22,20 +22,9 @@ export const operatorSchema = z.object({
 });
 export type OperatorDetails = z.output<typeof operatorSchema>;
 
-/** The operator's Ed25519 private key (PKCS#8 PEM): a file path, or the PEM itself (`${file:…}` / `${env:…}`). */
-export const signingSchema = z
-  .object({
-    privateKeyFile: z.string().min(1).optional(),
-    privateKeyPem: z.string().min(1).optional(),
-  })
-  .refine(
-    (s) => !!s.privateKeyFile !== !!s.privateKeyPem,
-    'give exactly one of privateKeyFile or privateKeyPem (openssl genpkey -algorithm ed25519 -out key.pem)',
-  );
-
 export const configSchema = z.object({
   operator: operatorSchema,
-  signing: signingSchema,
+  signing: signingKeyConfigSchema,
   /** Default language of invoices and e-mails; per reseller: `PUT /api/reports/resellers/{id}/language`. */
   language: z.enum(LANGUAGES).default('fr'),
   numbering: z

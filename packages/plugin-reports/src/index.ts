@@ -7,8 +7,7 @@
  * download their own documents; anyone with the public key verifies a PDF offline (`rgz invoices verify`).
  * See README.md and docs/reports.md.
  */
-import { readFileSync } from 'node:fs';
-import { BackupTargets, ConfigError, definePlugin, defineTask, ledgerReader, loadSigningKey, type SigningKey } from '@rgz/core';
+import { BackupTargets, ConfigError, definePlugin, defineTask, ledgerReader, loadConfiguredSigningKey, type SigningKey } from '@rgz/core';
 import { configSchema } from './config.js';
 import { DeliveryService } from './delivery.js';
 import { type DeliverPayload, InvoiceService } from './invoices.js';
@@ -124,19 +123,7 @@ ${VERIFY_USAGE}`,
     });
 
     ctx.onStart(() => {
-      const s = config.signing;
-      const where = `plugins.${ctx.name}.config.signing`;
-      let pem: string;
-      try {
-        pem = s.privateKeyPem ?? readFileSync(s.privateKeyFile as string, 'utf8');
-      } catch (err) {
-        throw new ConfigError(`${where}.privateKeyFile`, `cannot read ${s.privateKeyFile}: ${(err as Error).message}`);
-      }
-      try {
-        key = loadSigningKey(pem);
-      } catch (err) {
-        throw new ConfigError(where, (err as Error).message);
-      }
+      key = loadConfiguredSigningKey(config.signing, `plugins.${ctx.name}.config.signing`);
       const targets = ctx.collect(BackupTargets);
       config.archive.targets.forEach((id, i) => {
         if (!targets.has(id))

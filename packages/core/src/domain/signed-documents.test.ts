@@ -9,7 +9,9 @@ import {
   canonicalJson,
   chainEntryHash,
   GENESIS_HASH,
+  loadConfiguredSigningKey,
   loadSigningKey,
+  signingKeyConfigSchema,
   loadVerifyKey,
   SIGNATURE_SLOT_PLACEHOLDER,
   sha256Hex,
@@ -94,5 +96,20 @@ describe('signed documents', () => {
     // Re-hashing the edited entry does not help: the next one no longer follows it.
     const rehashed = edited.map((e) => (e.seq === 3 ? { ...e, entryHash: chainEntryHash(e.prevHash, e.fields) } : e));
     expect(verifyChain(rehashed)).toMatchObject({ ok: false, seq: 4, reason: 'prev_hash' });
+  });
+
+  it('loads the key a plugin config names, and names the config key when it cannot', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rgz-signing-'));
+    const pem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    writeFileSync(join(dir, 'key.pem'), pem);
+    const where = 'plugins.reports.config.signing';
+    expect(loadConfiguredSigningKey({ privateKeyFile: join(dir, 'key.pem') }, where).keyId).toBe(loadSigningKey(pem).keyId);
+    expect(() => loadConfiguredSigningKey({ privateKeyFile: join(dir, 'missing.pem') }, where)).toThrow(
+      expect.objectContaining({ code: 'config_invalid', path: `${where}.privateKeyFile` }),
+    );
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    expect(() => loadConfiguredSigningKey({ privateKeyPem: rsa }, where)).toThrow(expect.objectContaining({ path: where, message: expect.stringMatching(/Ed25519/) }));
+    expect(signingKeyConfigSchema.safeParse({}).success).toBe(false);
+    expect(signingKeyConfigSchema.safeParse({ privateKeyFile: 'a', privateKeyPem: 'b' }).success).toBe(false);
   });
 });

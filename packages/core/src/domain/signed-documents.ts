@@ -14,7 +14,9 @@
  * Pure functions over bytes: no document format, no storage (each plugin keeps its own log table).
  */
 import { createHash, createPrivateKey, createPublicKey, type KeyObject, sign, verify } from 'node:crypto';
-import { RgzError } from '../errors/rgz-error.js';
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { ConfigError, RgzError } from '../errors/rgz-error.js';
 
 export const SIGNATURE_CONTEXT = 'rgz-signed-document/v1';
 /** `prev_hash` of a log's first entry. */
@@ -72,6 +74,36 @@ export function loadSigningKey(pem: string): SigningKey {
     );
   }
   return { privateKey, ...describe(createPublicKey(privateKey)) };
+}
+
+/**
+ * The `signing` block of a plugin's config (invoices, ARCEP reports): the operator's Ed25519 private key (PKCS#8
+ * PEM) as a file path or as the PEM itself (best written `${file:…}` / `${env:…}`).
+ */
+export const signingKeyConfigSchema = z
+  .object({
+    privateKeyFile: z.string().min(1).optional(),
+    privateKeyPem: z.string().min(1).optional(),
+  })
+  .refine(
+    (s) => !!s.privateKeyFile !== !!s.privateKeyPem,
+    'give exactly one of privateKeyFile or privateKeyPem (openssl genpkey -algorithm ed25519 -out key.pem)',
+  );
+export type SigningKeyConfig = z.output<typeof signingKeyConfigSchema>;
+
+/** Load the key a `signing` block names; a `ConfigError` naming the key under `where` (e.g. `plugins.reports.config.signing`). */
+export function loadConfiguredSigningKey(signing: SigningKeyConfig, where: string): SigningKey {
+  let pem: string;
+  try {
+    pem = signing.privateKeyPem ?? readFileSync(signing.privateKeyFile as string, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`${where}.privateKeyFile`, `cannot read ${signing.privateKeyFile}: ${(err as Error).message}`);
+  }
+  try {
+    return loadSigningKey(pem);
+  } catch (err) {
+    throw new ConfigError(where, (err as Error).message);
+  }
 }
 
 /** A public key from an SPKI PEM, or the raw 32-byte key in base64. */
