@@ -3,9 +3,9 @@
  * 14559 = 0x000038df and the dictionary numbers (radius.md §10), not produced by running the code.
  */
 
+import { radiusWire as wire } from '@rgz/core/testing';
 import { describe, expect, it } from 'vitest';
 import { createChilliVendor, toKbps } from './dialect.js';
-import { wire } from './test-support/wire.js';
 
 const GiB = 1024n ** 3n;
 const MiB = 1024n ** 2n;

@@ -11,16 +11,17 @@
  */
 
 import {
+  coaEncoding,
+  encodeSessionPolicy,
+  integerAttribute,
   type NasSessionRef,
   type NasVendor,
+  type PolicyDialect,
   type PolicyEncoding,
-  type PolicyFeature,
   RADIUS_UINT32_MAX,
-  type RadiusAttribute,
-  RadiusAttributeType,
   type RadiusVendorDictionary,
   type SessionPolicy,
-  splitGigawords,
+  sessionIdentification,
 } from '@rgz/core';
 
 export const CHILLISPOT_VENDOR_ID = 14_559;
@@ -82,77 +83,34 @@ export function toKbps(bps: number): number {
   return Math.min(RADIUS_UINT32_MAX, Math.ceil(bps / 1000));
 }
 
-const vsa = (name: string, type: number, value: number): RadiusAttribute => ({ name, vendorId: V, type, dataType: 'integer', value });
-const std = (name: string, type: number, value: number): RadiusAttribute => ({ name, type, dataType: 'integer', value });
-
-function limit(bytes: bigint, octetsName: string, octetsType: number, gigaName: string, gigaType: number, always: boolean): RadiusAttribute[] {
-  const { octets, gigawords } = splitGigawords(bytes);
-  const out = [vsa(octetsName, octetsType, octets)];
-  if (gigawords > 0 || always) out.push(vsa(gigaName, gigaType, gigawords));
-  return out;
-}
-
-function encodePolicy(policy: SessionPolicy, forCoa: boolean): PolicyEncoding {
-  const attributes: RadiusAttribute[] = [];
-  const unsupported: PolicyFeature[] = [];
-  if (policy.rateLimit) {
-    attributes.push(vsa('ChilliSpot-Bandwidth-Max-Up', ChilliAttribute.BandwidthMaxUp, toKbps(policy.rateLimit.upBps)));
-    attributes.push(vsa('ChilliSpot-Bandwidth-Max-Down', ChilliAttribute.BandwidthMaxDown, toKbps(policy.rateLimit.downBps)));
-  }
-  const q = policy.quota;
-  if (q?.totalBytes !== undefined) {
-    attributes.push(
-      ...limit(
-        q.totalBytes,
-        'ChilliSpot-Max-Total-Octets',
-        ChilliAttribute.MaxTotalOctets,
-        'CoovaChilli-Max-Total-Gigawords',
-        ChilliAttribute.MaxTotalGigawords,
-        forCoa,
-      ),
-    );
-  }
-  if (q?.upBytes !== undefined) {
-    attributes.push(
-      ...limit(
-        q.upBytes,
-        'ChilliSpot-Max-Input-Octets',
-        ChilliAttribute.MaxInputOctets,
-        'CoovaChilli-Max-Input-Gigawords',
-        ChilliAttribute.MaxInputGigawords,
-        forCoa,
-      ),
-    );
-  }
-  if (q?.downBytes !== undefined) {
-    attributes.push(
-      ...limit(
-        q.downBytes,
-        'ChilliSpot-Max-Output-Octets',
-        ChilliAttribute.MaxOutputOctets,
-        'CoovaChilli-Max-Output-Gigawords',
-        ChilliAttribute.MaxOutputGigawords,
-        forCoa,
-      ),
-    );
-  }
-  if (policy.sessionTimeoutSeconds !== undefined) attributes.push(std('Session-Timeout', RadiusAttributeType.SessionTimeout, policy.sessionTimeoutSeconds));
-  if (policy.idleTimeoutSeconds !== undefined) attributes.push(std('Idle-Timeout', RadiusAttributeType.IdleTimeout, policy.idleTimeoutSeconds));
-  if (policy.interimIntervalSeconds !== undefined) {
-    // chilli ignores values below 60 and falls back to its own default (radius.md §6); RFC 2869 §5.16 forbids them.
-    attributes.push(std('Acct-Interim-Interval', RadiusAttributeType.AcctInterimInterval, Math.max(60, policy.interimIntervalSeconds)));
-  }
-  return { attributes, unsupported };
-}
+/**
+ * Bandwidth in kbit/s and the ChilliSpot octet limits with CoovaChilli's Gigawords. Acct-Interim-Interval is raised to
+ * 60 s by core: chilli ignores lower values and falls back to its own default (radius.md §6).
+ */
+const chilliPolicy: PolicyDialect = {
+  rateLimit: (rate) => [
+    integerAttribute('ChilliSpot-Bandwidth-Max-Up', ChilliAttribute.BandwidthMaxUp, toKbps(rate.upBps), V),
+    integerAttribute('ChilliSpot-Bandwidth-Max-Down', ChilliAttribute.BandwidthMaxDown, toKbps(rate.downBps), V),
+  ],
+  quota: {
+    vendorId: V,
+    total: [
+      ['ChilliSpot-Max-Total-Octets', ChilliAttribute.MaxTotalOctets],
+      ['CoovaChilli-Max-Total-Gigawords', ChilliAttribute.MaxTotalGigawords],
+    ],
+    up: [
+      ['ChilliSpot-Max-Input-Octets', ChilliAttribute.MaxInputOctets],
+      ['CoovaChilli-Max-Input-Gigawords', ChilliAttribute.MaxInputGigawords],
+    ],
+    down: [
+      ['ChilliSpot-Max-Output-Octets', ChilliAttribute.MaxOutputOctets],
+      ['CoovaChilli-Max-Output-Gigawords', ChilliAttribute.MaxOutputGigawords],
+    ],
+  },
+};
 
 /** User-Name (mandatory for chilli) and, when known, Acct-Session-Id (limits the request to that session). */
-function identify(session: NasSessionRef): RadiusAttribute[] {
-  const out: RadiusAttribute[] = [{ name: 'User-Name', type: RadiusAttributeType.UserName, dataType: 'string', value: session.userName }];
-  if (session.acctSessionId !== undefined) {
-    out.push({ name: 'Acct-Session-Id', type: RadiusAttributeType.AcctSessionId, dataType: 'string', value: session.acctSessionId });
-  }
-  return out;
-}
+const identify = (session: NasSessionRef) => sessionIdentification(session);
 
 export interface ChilliVendorOptions {
   /** Instance id (the `vendor` of a NAS row); default `coovachilli`. */
@@ -167,11 +125,9 @@ export function createChilliVendor(options: ChilliVendorOptions = {}): NasVendor
     dictionary: chilliDictionary,
     // chilli answers ACK/NAK without Error-Cause (radius.md §8).
     capabilities: Object.freeze({ disconnect: true, policyChange: 'coa', errorCauseInNak: false, quotaGigawords: true } as const),
-    accessAccept: (policy: SessionPolicy) => encodePolicy(policy, false),
-    coaRequest(session: NasSessionRef, change: SessionPolicy): PolicyEncoding {
-      const { attributes, unsupported } = encodePolicy(change, true);
-      return { attributes: [...identify(session), ...attributes], unsupported };
-    },
+    accessAccept: (policy: SessionPolicy) => encodeSessionPolicy(policy, chilliPolicy, false),
+    coaRequest: (session: NasSessionRef, change: SessionPolicy): PolicyEncoding =>
+      coaEncoding(identify(session), encodeSessionPolicy(change, chilliPolicy, true)),
     disconnectRequest: (session: NasSessionRef) => identify(session),
   });
 }

@@ -4,9 +4,9 @@
  * FreeRADIUS dictionary numbers, not produced by running the code.
  */
 
+import { radiusWire as wire } from '@rgz/core/testing';
 import { describe, expect, it } from 'vitest';
 import { createMikrotikVendor, formatRate, rateLimitValue } from './dialect.js';
-import { wire } from './test-support/wire.js';
 
 const GiB = 1024n ** 3n;
 const MiB = 1024n ** 2n;

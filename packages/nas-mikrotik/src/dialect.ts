@@ -10,15 +10,15 @@
  */
 
 import {
+  coaEncoding,
+  encodeSessionPolicy,
   type NasSessionRef,
   type NasVendor,
+  type PolicyDialect,
   type PolicyEncoding,
-  type PolicyFeature,
-  type RadiusAttribute,
-  RadiusAttributeType,
   type RadiusVendorDictionary,
   type SessionPolicy,
-  splitGigawords,
+  sessionIdentification,
 } from '@rgz/core';
 
 export const MIKROTIK_VENDOR_ID = 14_988;
@@ -75,88 +75,33 @@ export function rateLimitValue(rate: { upBps: number; downBps: number }): string
   return `${formatRate(rate.upBps)}/${formatRate(rate.downBps)}`;
 }
 
-const vsa = (name: string, type: number, value: number): RadiusAttribute => ({ name, vendorId: MIKROTIK_VENDOR_ID, type, dataType: 'integer', value });
-const std = (name: string, type: number, value: number): RadiusAttribute => ({ name, type, dataType: 'integer', value });
-
-/** Octets + Gigawords pair; the Gigawords attribute only when non-zero, unless `always` (CoA: overwrite the old one). */
-function limit(bytes: bigint, octetsName: string, octetsType: number, gigaName: string, gigaType: number, always: boolean): RadiusAttribute[] {
-  const { octets, gigawords } = splitGigawords(bytes);
-  const out = [vsa(octetsName, octetsType, octets)];
-  if (gigawords > 0 || always) out.push(vsa(gigaName, gigaType, gigawords));
-  return out;
-}
-
-function encodePolicy(policy: SessionPolicy, forCoa: boolean): PolicyEncoding {
-  const attributes: RadiusAttribute[] = [];
-  const unsupported: PolicyFeature[] = [];
-  if (policy.rateLimit) {
-    attributes.push({
-      name: 'Mikrotik-Rate-Limit',
-      vendorId: MIKROTIK_VENDOR_ID,
-      type: MikrotikAttribute.RateLimit,
-      dataType: 'string',
-      value: rateLimitValue(policy.rateLimit),
-    });
-  }
-  const quota = policy.quota;
-  if (quota?.totalBytes !== undefined) {
-    attributes.push(
-      ...limit(
-        quota.totalBytes,
-        'Mikrotik-Total-Limit',
-        MikrotikAttribute.TotalLimit,
-        'Mikrotik-Total-Limit-Gigawords',
-        MikrotikAttribute.TotalLimitGigawords,
-        forCoa,
-      ),
-    );
-  }
-  if (quota?.upBytes !== undefined) {
-    attributes.push(
-      ...limit(
-        quota.upBytes,
-        'Mikrotik-Recv-Limit',
-        MikrotikAttribute.RecvLimit,
-        'Mikrotik-Recv-Limit-Gigawords',
-        MikrotikAttribute.RecvLimitGigawords,
-        forCoa,
-      ),
-    );
-  }
-  if (quota?.downBytes !== undefined) {
-    attributes.push(
-      ...limit(
-        quota.downBytes,
-        'Mikrotik-Xmit-Limit',
-        MikrotikAttribute.XmitLimit,
-        'Mikrotik-Xmit-Limit-Gigawords',
-        MikrotikAttribute.XmitLimitGigawords,
-        forCoa,
-      ),
-    );
-  }
-  if (policy.sessionTimeoutSeconds !== undefined) attributes.push(std('Session-Timeout', RadiusAttributeType.SessionTimeout, policy.sessionTimeoutSeconds));
-  if (policy.idleTimeoutSeconds !== undefined) attributes.push(std('Idle-Timeout', RadiusAttributeType.IdleTimeout, policy.idleTimeoutSeconds));
-  if (policy.interimIntervalSeconds !== undefined) {
-    attributes.push(std('Acct-Interim-Interval', RadiusAttributeType.AcctInterimInterval, Math.max(60, policy.interimIntervalSeconds)));
-  }
-  return { attributes, unsupported };
-}
+/** `Mikrotik-Rate-Limit` as one string; quotas in Recv (upload) / Xmit (download) / Total with their Gigawords. */
+const mikrotikPolicy: PolicyDialect = {
+  rateLimit: (rate) => [
+    { name: 'Mikrotik-Rate-Limit', vendorId: MIKROTIK_VENDOR_ID, type: MikrotikAttribute.RateLimit, dataType: 'string', value: rateLimitValue(rate) },
+  ],
+  quota: {
+    vendorId: MIKROTIK_VENDOR_ID,
+    total: [
+      ['Mikrotik-Total-Limit', MikrotikAttribute.TotalLimit],
+      ['Mikrotik-Total-Limit-Gigawords', MikrotikAttribute.TotalLimitGigawords],
+    ],
+    up: [
+      ['Mikrotik-Recv-Limit', MikrotikAttribute.RecvLimit],
+      ['Mikrotik-Recv-Limit-Gigawords', MikrotikAttribute.RecvLimitGigawords],
+    ],
+    down: [
+      ['Mikrotik-Xmit-Limit', MikrotikAttribute.XmitLimit],
+      ['Mikrotik-Xmit-Limit-Gigawords', MikrotikAttribute.XmitLimitGigawords],
+    ],
+  },
+};
 
 /**
  * Session identification for CoA/Disconnect: User-Name, Acct-Session-Id and, when known, Framed-IP-Address (what
  * RouterOS is reported to match on; radius.md §8 [?]).
  */
-function identify(session: NasSessionRef): RadiusAttribute[] {
-  const out: RadiusAttribute[] = [{ name: 'User-Name', type: RadiusAttributeType.UserName, dataType: 'string', value: session.userName }];
-  if (session.acctSessionId !== undefined) {
-    out.push({ name: 'Acct-Session-Id', type: RadiusAttributeType.AcctSessionId, dataType: 'string', value: session.acctSessionId });
-  }
-  if (session.framedIpAddress !== undefined) {
-    out.push({ name: 'Framed-IP-Address', type: RadiusAttributeType.FramedIpAddress, dataType: 'ipaddr', value: session.framedIpAddress });
-  }
-  return out;
-}
+const identify = (session: NasSessionRef) => sessionIdentification(session, ['framedIpAddress']);
 
 export interface MikrotikVendorOptions {
   /** Instance id (the `vendor` of a NAS row); default `mikrotik`. */
@@ -170,11 +115,10 @@ export function createMikrotikVendor(options: MikrotikVendorOptions = {}): NasVe
     provider: 'mikrotik',
     dictionary: mikrotikDictionary,
     capabilities: Object.freeze({ disconnect: true, policyChange: 'coa', errorCauseInNak: true, quotaGigawords: true } as const),
-    accessAccept: (policy: SessionPolicy) => encodePolicy(policy, false),
-    coaRequest(session: NasSessionRef, change: SessionPolicy): PolicyEncoding {
-      const { attributes, unsupported } = encodePolicy(change, true);
-      return { attributes: [...identify(session), ...attributes], unsupported };
-    },
+    accessAccept: (policy: SessionPolicy) => encodeSessionPolicy(policy, mikrotikPolicy, false),
+    // Gigawords always in a CoA: whether RouterOS keeps a previous high word when it is omitted is unverified.
+    coaRequest: (session: NasSessionRef, change: SessionPolicy): PolicyEncoding =>
+      coaEncoding(identify(session), encodeSessionPolicy(change, mikrotikPolicy, true)),
     disconnectRequest: (session: NasSessionRef) => identify(session),
   });
 }

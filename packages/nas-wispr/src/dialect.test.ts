@@ -3,9 +3,9 @@
  * 14122 = 0x0000372a and the dictionary numbers (radius.md §10), not produced by running the code.
  */
 
+import { radiusWire as wire } from '@rgz/core/testing';
 import { describe, expect, it } from 'vitest';
 import { createWisprVendor } from './dialect.js';
-import { wire } from './test-support/wire.js';
 
 const GiB = 1024n ** 3n;
 const vendor = createWisprVendor();

@@ -12,15 +12,17 @@
  */
 
 import {
+  coaEncoding,
+  encodeSessionPolicy,
+  integerAttribute,
   type NasSessionRef,
   type NasVendor,
+  type PolicyDialect,
   type PolicyEncoding,
-  type PolicyFeature,
   RADIUS_UINT32_MAX,
-  type RadiusAttribute,
-  RadiusAttributeType,
   type RadiusVendorDictionary,
   type SessionPolicy,
+  sessionIdentification,
 } from '@rgz/core';
 
 export const WISPR_VENDOR_ID = 14_122;
@@ -65,37 +67,16 @@ function bps(value: number): number {
   return Math.min(RADIUS_UINT32_MAX, value);
 }
 
-const vsa = (name: string, type: number, value: number): RadiusAttribute => ({ name, vendorId: V, type, dataType: 'integer', value });
-const std = (name: string, type: number, value: number): RadiusAttribute => ({ name, type, dataType: 'integer', value });
+/** Bandwidth in bit/s; no quota attributes, so every quota is reported unsupported. */
+const wisprPolicy: PolicyDialect = {
+  rateLimit: (rate) => [
+    integerAttribute('WISPr-Bandwidth-Max-Up', WisprAttribute.BandwidthMaxUp, bps(rate.upBps), V),
+    integerAttribute('WISPr-Bandwidth-Max-Down', WisprAttribute.BandwidthMaxDown, bps(rate.downBps), V),
+  ],
+};
 
-function encodePolicy(policy: SessionPolicy): PolicyEncoding {
-  const attributes: RadiusAttribute[] = [];
-  const unsupported: PolicyFeature[] = [];
-  if (policy.rateLimit) {
-    attributes.push(vsa('WISPr-Bandwidth-Max-Up', WisprAttribute.BandwidthMaxUp, bps(policy.rateLimit.upBps)));
-    attributes.push(vsa('WISPr-Bandwidth-Max-Down', WisprAttribute.BandwidthMaxDown, bps(policy.rateLimit.downBps)));
-  }
-  if (policy.quota?.totalBytes !== undefined) unsupported.push('quota.total');
-  if (policy.quota?.upBytes !== undefined) unsupported.push('quota.up');
-  if (policy.quota?.downBytes !== undefined) unsupported.push('quota.down');
-  if (policy.sessionTimeoutSeconds !== undefined) attributes.push(std('Session-Timeout', RadiusAttributeType.SessionTimeout, policy.sessionTimeoutSeconds));
-  if (policy.idleTimeoutSeconds !== undefined) attributes.push(std('Idle-Timeout', RadiusAttributeType.IdleTimeout, policy.idleTimeoutSeconds));
-  if (policy.interimIntervalSeconds !== undefined) {
-    attributes.push(std('Acct-Interim-Interval', RadiusAttributeType.AcctInterimInterval, Math.max(60, policy.interimIntervalSeconds)));
-  }
-  return { attributes, unsupported };
-}
-
-function identify(session: NasSessionRef): RadiusAttribute[] {
-  const out: RadiusAttribute[] = [{ name: 'User-Name', type: RadiusAttributeType.UserName, dataType: 'string', value: session.userName }];
-  if (session.acctSessionId !== undefined) {
-    out.push({ name: 'Acct-Session-Id', type: RadiusAttributeType.AcctSessionId, dataType: 'string', value: session.acctSessionId });
-  }
-  if (session.callingStationId !== undefined) {
-    out.push({ name: 'Calling-Station-Id', type: RadiusAttributeType.CallingStationId, dataType: 'string', value: session.callingStationId });
-  }
-  return out;
-}
+const encodePolicy = (policy: SessionPolicy) => encodeSessionPolicy(policy, wisprPolicy, false);
+const identify = (session: NasSessionRef) => sessionIdentification(session, ['callingStationId']);
 
 export interface WisprVendorOptions {
   /** Instance id (the `vendor` of a NAS row); default `wispr`. */
@@ -118,9 +99,6 @@ export function createWisprVendor(options: WisprVendorOptions = {}): NasVendor {
   if (policyChange === 'disconnect') return Object.freeze(base);
   return Object.freeze({
     ...base,
-    coaRequest(session: NasSessionRef, change: SessionPolicy): PolicyEncoding {
-      const { attributes, unsupported } = encodePolicy(change);
-      return { attributes: [...identify(session), ...attributes], unsupported };
-    },
+    coaRequest: (session: NasSessionRef, change: SessionPolicy): PolicyEncoding => coaEncoding(identify(session), encodePolicy(change)),
   });
 }

@@ -14,6 +14,7 @@ export * from './ledger-reader.js';
 export * from './log-parser.js';
 export * from './nas-client.js';
 export * from './nas-vendor.js';
+export * from './nas-vendor-encoding.js';
 export * from './notification-channel.js';
 export * from './outbound-http.js';
 export * from './payment-provider.js';
