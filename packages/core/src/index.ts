@@ -87,7 +87,7 @@ export { defineEvent, type EventBus, type EventType } from './events/event-bus.j
 export * from './extension-points/index.js';
 export type { AppEnv, AppVariables } from './http/app-env.js';
 export { type Problem, problemResponse } from './http/problem.js';
-export { defineRoute, jsonContent, PluginRouter, problemContent, type RawRouteConfig, type RgzRouteConfig } from './http/router.js';
+export { defineRoute, jsonContent, PluginRouter, problemContent, type RawRouteConfig, type RgzRouteConfig, UuidIdParam } from './http/router.js';
 export { type Kv, kvKeys } from './kv/kv.js';
 export { createMemoryKv } from './kv/memory-kv.js';
 export { createRedisKv, type RedisKvOptions } from './kv/redis-kv.js';

@@ -3,6 +3,7 @@
  * except the public key.
  */
 import {
+  UuidIdParam,
   defineRoute,
   httpErrors,
   jsonContent as json,
@@ -20,13 +21,6 @@ import type { ArcepService } from './service.js';
 import { registerVerifyRoute } from './verify-route.js';
 
 const tags = ['arcep'];
-const IdParam = z.object({
-  id: z
-    .string()
-    .uuid()
-    .openapi({ param: { name: 'id', in: 'path' } }),
-});
-
 const DeliverySchema = z.object({
   target: z.string(),
   status: z.enum(['sent', 'failed']),
@@ -185,7 +179,7 @@ export function registerRoutes(r: PluginRouter, deps: { service: ArcepService; k
       access: ['noc'],
       tags,
       summary: 'One report',
-      request: { params: IdParam },
+      request: { params: UuidIdParam },
       responses: { 200: json(ReportSchema, 'Report'), 404: problem('No such report') },
     }),
     async (c) => {
@@ -202,7 +196,7 @@ export function registerRoutes(r: PluginRouter, deps: { service: ArcepService; k
       access: ['noc'],
       tags,
       summary: 'Deliver again to the targets that have not received it (after a failure, or a target added since)',
-      request: { params: IdParam },
+      request: { params: UuidIdParam },
       responses: { 202: json(z.object({ status: z.literal('queued') }), 'Queued'), 404: problem('No such report') },
     }),
     async (c) => {

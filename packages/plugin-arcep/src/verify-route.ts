@@ -7,7 +7,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { defineRoute, httpErrors, type Kysely, type PluginRouter, type SigningKey, z } from '@rgz/core';
+import { defineRoute, httpErrors, type Kysely, type PluginRouter, type SigningKey, z, UuidIdParam } from '@rgz/core';
 import type { ArcepDatabase } from './schema.js';
 import type { ArcepService } from './service.js';
 import { verifyReportPath } from './verify.js';
@@ -21,12 +21,7 @@ export function registerVerifyRoute(r: PluginRouter, deps: { service: ArcepServi
       tags: ['arcep'],
       summary: 'Verify a stored report as `rgz arcep verify` does: manifest and file signatures, hashes, the report log and its entry',
       request: {
-        params: z.object({
-          id: z
-            .string()
-            .uuid()
-            .openapi({ param: { name: 'id', in: 'path' } }),
-        }),
+        params: UuidIdParam,
       },
       responses: {
         200: {

@@ -6,6 +6,7 @@
  * was found through it, so a reseller never reaches another reseller's rows.
  */
 import {
+  UuidIdParam,
   type CoreDatabase,
   defineRoute,
   httpErrors,
@@ -48,13 +49,6 @@ const Revenue = z
     payments: z.number().int().openapi({ description: 'Payment postings in the window' }),
   })
   .openapi('BillingRevenue');
-
-const IdParam = z.object({
-  id: z
-    .string()
-    .uuid()
-    .openapi({ param: { name: 'id', in: 'path' } }),
-});
 
 export function registerConsoleRoutes(ctx: BillingContext, r: PluginRouter, options: ConsoleRouteOptions): void {
   const tags = [ctx.name];
@@ -197,7 +191,7 @@ export function registerConsoleRoutes(ctx: BillingContext, r: PluginRouter, opti
       tags,
       summary:
         'A payment’s whole story: the raw provider events, the verified answer, the ledger lines, refunds, the plan activated, the NAS task (CoA outcome), reconciliation items and audit entries',
-      request: { params: IdParam },
+      request: { params: UuidIdParam },
       responses: {
         200: json(
           z.object({
@@ -402,7 +396,7 @@ export function registerConsoleRoutes(ctx: BillingContext, r: PluginRouter, opti
       tags,
       summary: 'Resolve a payment flagged for review (amount mismatch, orphan, duplicate, provider disagreement), with what was done; audited',
       request: {
-        params: IdParam,
+        params: UuidIdParam,
         body: {
           required: true,
           content: {

@@ -4,6 +4,7 @@
  * Webhooks: `POST /hooks/payment/{providerId}` (public, raw body). Everything else under `/api/billing`.
  */
 import {
+  UuidIdParam,
   type Checkout,
   type CoreDatabase,
   defineRoute,
@@ -637,13 +638,6 @@ export function registerRoutes(ctx: BillingContext, r: PluginRouter, hooks: read
     },
   );
 
-  const IdParam = z.object({
-    id: z
-      .string()
-      .uuid()
-      .openapi({ param: { name: 'id', in: 'path' } }),
-  });
-
   r.add(
     defineRoute({
       method: 'get',
@@ -651,7 +645,7 @@ export function registerRoutes(ctx: BillingContext, r: PluginRouter, hooks: read
       access: ['noc', 'reseller'],
       tags,
       summary: 'A payment with its ledger lines',
-      request: { params: IdParam },
+      request: { params: UuidIdParam },
       responses: { 200: json(PaymentSchema.extend({ ledger: z.array(LedgerLineSchema) }), 'Payment'), 404: problem('No such payment') },
     }),
     async (c) => {
@@ -672,7 +666,7 @@ export function registerRoutes(ctx: BillingContext, r: PluginRouter, hooks: read
       tags,
       summary: 'Refund a credited payment in full: provider refund, reversing ledger entries, plan ended',
       request: {
-        params: IdParam,
+        params: UuidIdParam,
         body: { required: false, content: { 'application/json': { schema: z.object({ reason: z.string().max(500).optional() }) } } },
       },
       responses: {
@@ -802,7 +796,7 @@ export function registerRoutes(ctx: BillingContext, r: PluginRouter, hooks: read
       access: ['noc', 'reseller'],
       tags,
       summary: "A reseller's balance from the ledger: positive, RGZ owes the reseller; negative, the reseller owes RGZ",
-      request: { params: IdParam },
+      request: { params: UuidIdParam },
       responses: {
         200: json(
           z.object({
@@ -1033,7 +1027,7 @@ export function registerRoutes(ctx: BillingContext, r: PluginRouter, hooks: read
       tags,
       summary: 'A reconciliation run with its items (filter by kind; matches are many)',
       request: {
-        params: IdParam,
+        params: UuidIdParam,
         query: z.object({
           kind: z.string().max(40).optional().openapi({
             description: 'match, missing_in_db, duplicate, amount_mismatch, status_mismatch, orphan, not_found, unverified; `mismatches` for all but match',

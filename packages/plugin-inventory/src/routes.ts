@@ -2,7 +2,7 @@
  * Inventory's HTTP surface under `/api/inventory`: sites and devices, for the NOC (everything) and resellers (their
  * own rows: `c.get('db')` is already scoped, and writes are checked to name the reseller itself).
  */
-import { defineRoute, jsonContent as json, type Kysely, type PluginRouter, type Principal, problemContent as problem, z } from '@rgz/core';
+import { defineRoute, jsonContent as json, type Kysely, type PluginRouter, type Principal, problemContent as problem, z, UuidIdParam } from '@rgz/core';
 import { IMPORT_COLUMNS, importDevices, importFailed } from './import.js';
 import {
   DeviceInputSchema,
@@ -32,12 +32,6 @@ import {
 } from './service.js';
 
 const body = <T extends z.ZodType>(schema: T) => ({ body: { required: true, content: { 'application/json': { schema } } } });
-const IdParam = z.object({
-  id: z
-    .string()
-    .uuid()
-    .openapi({ param: { name: 'id', in: 'path' } }),
-});
 const ACCESS = ['noc', 'reseller'] as const;
 
 const boolQuery = z
@@ -121,7 +115,7 @@ export function registerRoutes(r: PluginRouter, deps: RouteDeps): void {
       access: ACCESS,
       tags,
       summary: 'One site',
-      request: { params: IdParam },
+      request: { params: UuidIdParam },
       responses: { 200: json(SiteViewSchema, 'The site'), 404: problem('No such site') },
     }),
     async (c) => c.json(siteView(await getSite(dbOf(c), c.req.valid('param').id)), 200),
@@ -133,7 +127,7 @@ export function registerRoutes(r: PluginRouter, deps: RouteDeps): void {
       access: ACCESS,
       tags,
       summary: 'Change a site (name, location, capacity)',
-      request: { params: IdParam, ...body(SitePatchSchema) },
+      request: { params: UuidIdParam, ...body(SitePatchSchema) },
       responses: { 200: json(SiteViewSchema, 'Updated'), 404: problem('No such site'), 409: problem('Name taken') },
     }),
     async (c) => c.json(siteView(await updateSite(dbOf(c), actorOf(c), c.req.valid('param').id, c.req.valid('json'))), 200),
@@ -145,7 +139,7 @@ export function registerRoutes(r: PluginRouter, deps: RouteDeps): void {
       access: ACCESS,
       tags,
       summary: 'Delete a site that has no devices',
-      request: { params: IdParam },
+      request: { params: UuidIdParam },
       responses: { 204: { description: 'Deleted' }, 404: problem('No such site'), 409: problem('Devices still belong to it') },
     }),
     async (c) => {
@@ -236,7 +230,7 @@ export function registerRoutes(r: PluginRouter, deps: RouteDeps): void {
       access: ACCESS,
       tags,
       summary: 'One device',
-      request: { params: IdParam },
+      request: { params: UuidIdParam },
       responses: { 200: json(DeviceViewSchema, 'The device'), 404: problem('No such device') },
     }),
     async (c) => c.json(deviceView(await getDevice(dbOf(c), c.req.valid('param').id)), 200),
@@ -248,7 +242,7 @@ export function registerRoutes(r: PluginRouter, deps: RouteDeps): void {
       access: ACCESS,
       tags,
       summary: 'Change a device (snmp replaces the credentials as a whole)',
-      request: { params: IdParam, ...body(DevicePatchSchema) },
+      request: { params: UuidIdParam, ...body(DevicePatchSchema) },
       responses: { 200: json(DeviceViewSchema, 'Updated'), 400: problem('Invalid'), 404: problem('No such device'), 409: problem('Address taken') },
     }),
     async (c) => c.json(deviceView(await updateDevice(dbOf(c), actorOf(c), c.req.valid('param').id, c.req.valid('json'), options)), 200),
@@ -260,7 +254,7 @@ export function registerRoutes(r: PluginRouter, deps: RouteDeps): void {
       access: ACCESS,
       tags,
       summary: 'Remove a device from the inventory',
-      request: { params: IdParam },
+      request: { params: UuidIdParam },
       responses: { 204: { description: 'Deleted' }, 404: problem('No such device') },
     }),
     async (c) => {

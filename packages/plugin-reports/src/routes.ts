@@ -4,6 +4,7 @@
  * own documents, another reseller's id is a 404. The NOC sees all and issues credit notes.
  */
 import {
+  UuidIdParam,
   defineRoute,
   httpErrors,
   jsonContent as json,
@@ -23,13 +24,6 @@ import type { ReportsDatabase } from './schema.js';
 import { registerVerifyRoute } from './verify-route.js';
 
 const tags = ['reports'];
-
-const IdParam = z.object({
-  id: z
-    .string()
-    .uuid()
-    .openapi({ param: { name: 'id', in: 'path' } }),
-});
 
 const FiguresSchema = z.object({
   payments: z.number().int(),
@@ -241,7 +235,7 @@ export function registerRoutes(r: PluginRouter, deps: { service: InvoiceService;
       access: ['noc', 'reseller'],
       tags,
       summary: 'One document with its deliveries (e-mail, archive)',
-      request: { params: IdParam },
+      request: { params: UuidIdParam },
       responses: { 200: json(DocumentSchema.extend({ deliveries: z.array(DeliverySchema) }), 'Document'), 404: problem('No such document') },
     }),
     async (c) => {
@@ -292,7 +286,7 @@ export function registerRoutes(r: PluginRouter, deps: { service: InvoiceService;
       tags,
       summary: 'Cancel an invoice with a credit note (a new numbered, signed document); optionally re-issue the month from the ledger',
       request: {
-        params: IdParam,
+        params: UuidIdParam,
         body: {
           required: true,
           content: {
@@ -404,7 +398,7 @@ export function registerRoutes(r: PluginRouter, deps: { service: InvoiceService;
       access: ['noc'],
       tags,
       summary: "A reseller's invoice language (default: the plugin's `language`)",
-      request: { params: IdParam, body: { required: true, content: { 'application/json': { schema: z.object({ language: z.enum(LANGUAGES) }) } } } },
+      request: { params: UuidIdParam, body: { required: true, content: { 'application/json': { schema: z.object({ language: z.enum(LANGUAGES) }) } } } },
       responses: { 200: json(z.object({ reseller_id: z.string(), language: z.enum(LANGUAGES) }), 'Saved'), 404: problem('No such reseller') },
     }),
     async (c) => {

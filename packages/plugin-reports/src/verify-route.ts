@@ -4,7 +4,7 @@
  * the console's "verify" button. A document whose bytes were changed in the database fails here, as it would offline.
  * Read through the caller's scoped handle: a reseller verifies its own documents only.
  */
-import { defineRoute, httpErrors, type Kysely, type PluginRouter, type SigningKey, z } from '@rgz/core';
+import { defineRoute, httpErrors, type Kysely, type PluginRouter, type SigningKey, z, UuidIdParam } from '@rgz/core';
 import type { InvoiceService } from './invoices.js';
 import type { ReportsDatabase } from './schema.js';
 import { verifyInvoiceBytes } from './verify.js';
@@ -18,12 +18,7 @@ export function registerVerifyRoute(r: PluginRouter, deps: { service: InvoiceSer
       tags: ['reports'],
       summary: 'Verify a stored invoice or credit note as `rgz invoices verify` does: signature, hash chain of the invoice log, its entry',
       request: {
-        params: z.object({
-          id: z
-            .string()
-            .uuid()
-            .openapi({ param: { name: 'id', in: 'path' } }),
-        }),
+        params: UuidIdParam,
       },
       responses: {
         200: {

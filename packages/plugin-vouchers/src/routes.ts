@@ -2,7 +2,17 @@
  * The vouchers HTTP surface, under `/api/vouchers`. Batch routes take core's request database (`c.var.db`), already
  * limited to a reseller principal's own rows; the redemption route is the subscriber's.
  */
-import { defineRoute, httpErrors, jsonContent as json, type Kysely, type PluginRouter, type Principal, problemContent as problem, z } from '@rgz/core';
+import {
+  defineRoute,
+  httpErrors,
+  jsonContent as json,
+  type Kysely,
+  type PluginRouter,
+  type Principal,
+  problemContent as problem,
+  z,
+  UuidIdParam,
+} from '@rgz/core';
 import { batchCsv, batchOr404, batchPdf, batchViews, createBatch, revokeBatch } from './batches.js';
 import type { VouchersContext } from './context.js';
 import { redeem } from './redeem.js';
@@ -30,13 +40,6 @@ const BatchSchema = z
     revoked_at: z.string().nullable(),
   })
   .openapi('VoucherBatch');
-
-const IdParam = z.object({
-  id: z
-    .string()
-    .uuid()
-    .openapi({ param: { name: 'id', in: 'path' } }),
-});
 
 export function registerRoutes(ctx: VouchersContext, r: PluginRouter): void {
   const tags = [ctx.name];
@@ -134,7 +137,7 @@ export function registerRoutes(ctx: VouchersContext, r: PluginRouter): void {
       access: ['noc', 'reseller'],
       tags,
       summary: 'A batch with its counts (active, expired, redeemed, revoked) and what its redemptions booked',
-      request: { params: IdParam },
+      request: { params: UuidIdParam },
       responses: { 200: json(BatchSchema, 'Batch'), 404: problem('No such batch (or not yours)') },
     }),
     async (c) => c.json(await batchOr404(db(c), c.req.valid('param').id), 200),
@@ -148,7 +151,7 @@ export function registerRoutes(ctx: VouchersContext, r: PluginRouter): void {
       tags,
       summary: 'Withdraw every unredeemed voucher of the batch (redeemed ones stay as they are) and drop its PDF',
       request: {
-        params: IdParam,
+        params: UuidIdParam,
         body: { required: false, content: { 'application/json': { schema: z.object({ reason: z.string().max(500).optional() }) } } },
       },
       responses: {

@@ -26,6 +26,14 @@ export function problemContent(description: string) {
   };
 }
 
+/** `request: { params: UuidIdParam }` for a `/{id}` path whose id is a UUID (a malformed one is a 400, not a 404). */
+export const UuidIdParam = z.object({
+  id: z
+    .string()
+    .uuid()
+    .openapi({ param: { name: 'id', in: 'path' } }),
+});
+
 /** `createRoute` plus the mandatory access declaration. */
 export function defineRoute<R extends RgzRouteConfig>(config: R): R {
   if (!('access' in (config as object)))

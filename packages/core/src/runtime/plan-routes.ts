@@ -10,7 +10,7 @@ import { type Principal, writeAudit } from '../access/principals.js';
 import { plansOnSale } from '../domain/plans.js';
 import type { CoreDatabase, Plan } from '../domain/schema.js';
 import { httpErrors } from '../errors/rgz-error.js';
-import { defineRoute, jsonContent as json, type PluginRouter, problemContent as problem } from '../http/router.js';
+import { defineRoute, jsonContent as json, type PluginRouter, problemContent as problem, UuidIdParam } from '../http/router.js';
 
 const PlanView = z
   .object({
@@ -28,13 +28,7 @@ const PlanView = z
   })
   .openapi('PlanView');
 
-const Params = z.object({
-  id: z
-    .string()
-    .uuid()
-    .openapi({ param: { name: 'id', in: 'path' } }),
-});
-const CodeParams = Params.extend({
+const CodeParams = UuidIdParam.extend({
   code: z
     .string()
     .regex(/^[A-Z0-9_-]{1,40}$/, 'a plan code such as DAY10MB')
@@ -73,7 +67,7 @@ export function registerPlanRoutes(router: PluginRouter): void {
       access: ['noc', 'reseller'],
       tags,
       summary: 'A reseller’s prices: the default catalogue, its overrides (active or withdrawn) and what its subscribers are offered',
-      request: { params: Params },
+      request: { params: UuidIdParam },
       responses: {
         200: json(z.object({ defaults: z.array(PlanView), overrides: z.array(PlanView), on_sale: z.array(PlanView) }), 'Plans'),
         404: problem('No such reseller (or not you)'),
