@@ -6,20 +6,10 @@
  * our HTTP backend receives.
  */
 
-/** Attribute data types, FreeRADIUS dictionary names (same union as `@rgz/core`'s `RadiusDataType`). */
-export type RadiusDataType =
-  | 'string'
-  | 'octets'
-  | 'integer'
-  | 'integer64'
-  | 'byte'
-  | 'short'
-  | 'date'
-  | 'ipaddr'
-  | 'ipv6addr'
-  | 'ipv6prefix'
-  | 'ifid'
-  | 'ether';
+import type { RadiusDataType } from '@rgz/core';
+
+/** Attribute data types, FreeRADIUS dictionary names: `@rgz/core`'s own union (a type-only import: no runtime tie). */
+export type { RadiusDataType };
 
 /**
  * One attribute definition. The first seven fields are `@rgz/core`'s `RadiusAttributeDef`; the rest are codec
