@@ -6,21 +6,14 @@
 // per reseller by default), because 20,000 payments through the webhook flow would measure billing, not invoices.
 // Bounded: --timeout (default 900 s) aborts the run.
 // Usage: node bench/invoices.mjs [--resellers 1000] [--payments 20] [--backend real|embedded] [--timeout 900]
-import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { runOnTypeScriptSources } from './lib.mjs';
 
-// Run on the TypeScript sources (no build needed): re-exec under tsx with the `@rgz/source` export condition.
-if (!process.env.RGZ_BENCH_TSX) {
-  const r = spawnSync(process.execPath, ['--conditions=@rgz/source', '--import', 'tsx', ...process.argv.slice(1)], {
-    stdio: 'inherit',
-    env: { ...process.env, RGZ_BENCH_TSX: '1' },
-  });
-  process.exit(r.status ?? 1);
-}
+runOnTypeScriptSources();
 
 const { values } = parseArgs({
   options: {

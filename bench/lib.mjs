@@ -2,6 +2,20 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
+/**
+ * Benches that import the TypeScript sources re-run themselves under tsx with the `@rgz/source` export condition, as
+ * `npm run dev` does (no build needed). Call first: in the outer process it exits with the re-run's status.
+ */
+export function runOnTypeScriptSources() {
+  if (process.env.RGZ_BENCH_TSX) return;
+  const r = spawnSync(process.execPath, ['--conditions=@rgz/source', '--import', 'tsx', ...process.argv.slice(1)], {
+    cwd: new URL('..', import.meta.url).pathname,
+    stdio: 'inherit',
+    env: { ...process.env, RGZ_BENCH_TSX: '1' },
+  });
+  process.exit(r.status ?? 1);
+}
+
 export function ensureDebian(pkg, bin) {
   if (spawnSync('which', [bin]).status === 0) return;
   console.error(`[bench] installing ${pkg} (Debian)`);

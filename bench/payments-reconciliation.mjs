@@ -8,18 +8,11 @@
 // outcome counts (which must be exactly the planted ones).
 // Bounded: --timeout (default 600 s) aborts the run.
 // Usage: node bench/payments-reconciliation.mjs [--payments 100000] [--concurrency 16] [--timeout 600]
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { runOnTypeScriptSources } from './lib.mjs';
 
-// Run on the TypeScript sources (no build needed): re-exec under tsx with the `@rgz/source` export condition.
-if (!process.env.RGZ_BENCH_TSX) {
-  const r = spawnSync(process.execPath, ['--conditions=@rgz/source', '--import', 'tsx', ...process.argv.slice(1)], {
-    stdio: 'inherit',
-    env: { ...process.env, RGZ_BENCH_TSX: '1' },
-  });
-  process.exit(r.status ?? 1);
-}
+runOnTypeScriptSources();
 
 const { values } = parseArgs({
   options: {

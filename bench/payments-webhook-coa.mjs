@@ -10,17 +10,10 @@
 // same database and sending the same CoA (no task queue, no outbox). Targets: the seed's timeline (flow 2).
 // Bounded: --timeout (default 300 s) aborts the run; each round waits at most 60 s for its CoAs.
 // Usage: node bench/payments-webhook-coa.mjs [--payments 100] [--rounds 3] [--poll-ms 500] [--task-concurrency 4] [--timeout 300]
-import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
+import { rssMb, runOnTypeScriptSources, startProcess } from './lib.mjs';
 
-// Run on the TypeScript sources (no build needed): re-exec under tsx with the `@rgz/source` export condition.
-if (!process.env.RGZ_BENCH_TSX) {
-  const r = spawnSync(process.execPath, ['--conditions=@rgz/source', '--import', 'tsx', ...process.argv.slice(1)], {
-    stdio: 'inherit',
-    env: { ...process.env, RGZ_BENCH_TSX: '1' },
-  });
-  process.exit(r.status ?? 1);
-}
+runOnTypeScriptSources();
 
 const { values } = parseArgs({
   options: {
@@ -40,7 +33,6 @@ const deadline = setTimeout(() => {
 deadline.unref();
 
 const { startPeers } = await import('./payments/peers-client.mjs');
-const { rssMb, startProcess } = await import('./lib.mjs');
 const { createKernel, parseServerConfig } = await import('@rgz/core');
 const { createTestDatabase, createTestKv } = await import('@rgz/core/testing');
 const { default: billing } = await import('@rgz/plugin-billing');

@@ -14,21 +14,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
+import { ensureDebian, fmt, runOnTypeScriptSources } from './lib.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const SOURCE_CONDITION = '--conditions=@rgz/source';
 
-// The plugins and the codec are TypeScript sources: run under tsx, as `npm run dev` does.
-if (!process.env.RGZ_BENCH_TSX) {
-  const r = spawnSync(process.execPath, [SOURCE_CONDITION, '--import', 'tsx', fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
-    cwd: root,
-    stdio: 'inherit',
-    env: { ...process.env, RGZ_BENCH_TSX: '1' },
-  });
-  process.exit(r.status ?? 1);
-}
+runOnTypeScriptSources();
 
-const { ensureDebian, fmt } = await import('./lib.mjs');
 const { values } = parseArgs({
   options: {
     subscribers: { type: 'string', default: '10000' },
