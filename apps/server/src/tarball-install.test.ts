@@ -224,6 +224,11 @@ describe('release tarballs installed into an empty folder', () => {
       expect(existsSync(join(dir, 'dist', 'index.js')), name).toBe(true);
       const version = (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version;
       expect(version).toBe(packed.find((p) => p.name === name)?.version);
+      // src/ is not shipped, so a map must carry its sources (a stack trace under --enable-source-maps shows the
+      // TypeScript line) and no declaration map may point an editor at a file that is not there.
+      const map = JSON.parse(readFileSync(join(dir, 'dist', 'index.js.map'), 'utf8')) as { sourcesContent?: unknown[] };
+      expect(map.sourcesContent?.length, `${name} dist/index.js.map without sourcesContent`).toBeGreaterThan(0);
+      expect(existsSync(join(dir, 'dist', 'index.d.ts.map')), `${name} ships a declaration map`).toBe(false);
     }
     // A plugin's peer @rgz/core is the server's: no nested copy anywhere.
     const ls = run('npm', ['ls', '@rgz/core', '--all', '--parseable'], app, MINUTE);
