@@ -5,19 +5,19 @@
  * "meta": {...}}`) as FedaPay's SDK test fixtures show. One request per call; no retries here.
  */
 
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
 import {
+  ApiEndpoint,
   asJsonObject,
   type FailureKind,
-  failureKindOfStatus,
   type HttpAnswer,
   httpExchange,
   jsonString,
+  observeCall,
   type PaymentErrorReason,
   PaymentProviderError,
   parseJsonBody,
-  parseRetryAfter,
+  paymentErrorOfStatus,
 } from '@rgz/core';
 
 /** Production API root (paths start with `/v1`). */
@@ -89,22 +89,16 @@ export interface FedapayClientOptions {
 export type FedapayCall = 'create' | 'token' | 'retrieve' | 'list';
 
 export class FedapayClient {
-  private readonly base: URL;
   private readonly options: FedapayClientOptions;
-  /** Reads (retrieve, list, token) reuse sockets; creating a transaction uses a fresh one (see the KKiaPay client). */
-  private readonly readAgent: http.Agent;
-  private readonly writeAgent: http.Agent;
+  /** Reads (retrieve, list, token) reuse sockets; creating a transaction uses a fresh one. */
+  private readonly endpoint: ApiEndpoint;
 
   constructor(options: FedapayClientOptions) {
-    this.base = new URL(options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`);
-    if (this.base.protocol !== 'https:' && this.base.protocol !== 'http:') {
-      throw new FedapayError('permanent', 'invalid_request', `FedaPay baseUrl must be http(s), got ${this.base.protocol}`);
-    }
+    this.endpoint = new ApiEndpoint(options.baseUrl, {
+      maxSockets: options.maxSockets ?? 16,
+      invalid: (message) => new FedapayError('permanent', 'invalid_request', `FedaPay ${message}`),
+    });
     this.options = options;
-    const tls = this.base.protocol === 'https:';
-    const maxSockets = options.maxSockets ?? 16;
-    this.readAgent = tls ? new https.Agent({ keepAlive: true, maxSockets }) : new http.Agent({ keepAlive: true, maxSockets });
-    this.writeAgent = tls ? new https.Agent({ keepAlive: false }) : new http.Agent({ keepAlive: false });
   }
 
   /** `POST /v1/transactions`: a pending transaction. A lost answer is `ambiguous` (one may exist, unpaid). */
@@ -169,21 +163,12 @@ export class FedapayClient {
   }
 
   close(): void {
-    this.readAgent.destroy();
-    this.writeAgent.destroy();
+    this.endpoint.close();
   }
 
-  private async call<T>(call: FedapayCall, run: () => Promise<T>): Promise<T> {
-    const started = process.hrtime.bigint();
-    const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
-    try {
-      const result = await run();
-      this.options.onCall?.(call, result === null ? 'not_found' : 'ok', seconds());
-      return result;
-    } catch (err) {
-      this.options.onCall?.(call, err instanceof PaymentProviderError ? err.kind : 'ambiguous', seconds());
-      throw err;
-    }
+  private call<T>(call: FedapayCall, run: () => Promise<T>): Promise<T> {
+    const { onCall } = this.options;
+    return observeCall(run, onCall && ((outcome, seconds) => onCall(call, outcome, seconds)));
   }
 
   private request(method: 'GET' | 'POST', path: string, json: unknown, idempotent: boolean, signal: AbortSignal | undefined): Promise<HttpAnswer> {
@@ -199,12 +184,12 @@ export class FedapayClient {
     }
     return httpExchange({
       method,
-      url: new URL(path.slice(1), this.base),
+      url: this.endpoint.url(path),
       headers,
       ...(body ? { body } : {}),
       timeoutMs: this.options.timeoutMs,
       idempotent,
-      agent: idempotent ? this.readAgent : this.writeAgent,
+      agent: this.endpoint.agent(idempotent),
       signal,
       what: `${method} ${path.replace(/\?.*$/, '')}`,
       peer: 'FedaPay',
@@ -233,17 +218,6 @@ function errorFromAnswer(call: string, answer: HttpAnswer, body: unknown, idempo
     : '';
   const status = answer.status;
   const message = `FedaPay ${call}: HTTP ${status}${detail ? ` (${detail})` : ''}${fields}`;
-  if (status >= 200 && status < 300) {
-    return new FedapayError(idempotent ? 'retryable' : 'ambiguous', 'provider_error', `${message}: unexpected answer`, { httpStatus: status });
-  }
-  if (status === 401 || status === 403) {
-    return new FedapayError('permanent', 'unauthorized', `${message}: check secretKey and sandbox`, { httpStatus: status });
-  }
   if (status === 404) return new FedapayError('permanent', 'not_found', message, { httpStatus: status });
-  const kind = failureKindOfStatus(status, idempotent);
-  const retryAfter = parseRetryAfter(answer.headers['retry-after']);
-  return new FedapayError(kind, kind === 'permanent' ? 'invalid_request' : 'provider_error', message, {
-    httpStatus: status,
-    ...(retryAfter === undefined || kind !== 'retryable' ? {} : { retryAfterSeconds: retryAfter }),
-  });
+  return paymentErrorOfStatus(FedapayError, answer, idempotent, message, 'check secretKey and sandbox');
 }

@@ -5,7 +5,7 @@
  * `payment_provider_request_duration_seconds`. The wire-compatible test server is `@rgz/plugin-fedapay/test-server`.
  */
 
-import { definePlugin, LATENCY_BUCKETS, PaymentProviders, z } from '@rgz/core';
+import { contributePaymentProvider, definePlugin, paymentCallMetrics, z } from '@rgz/core';
 import { FedapayProvider } from './provider.js';
 
 export {
@@ -74,18 +74,6 @@ export default definePlugin({
 
   setup(ctx) {
     const { config } = ctx;
-    // Same definitions as every payment plugin: the registry returns the existing metric for a second plugin.
-    const requests = ctx.metrics.counter({
-      name: 'payment_provider_requests_total',
-      help: 'Payment provider API calls by provider, instance, call and outcome (ok, not_found, retryable, permanent, ambiguous)',
-      labelNames: ['provider', 'instance', 'call', 'outcome'],
-    });
-    const duration = ctx.metrics.histogram({
-      name: 'payment_provider_request_duration_seconds',
-      help: 'Payment provider API call duration in seconds, by provider and call',
-      labelNames: ['provider', 'call'],
-      buckets: LATENCY_BUCKETS,
-    });
     const provider = new FedapayProvider({
       id: config.id,
       sandbox: config.sandbox,
@@ -101,18 +89,8 @@ export default definePlugin({
       listLookbackHours: config.listLookbackHours,
       walledGardenExtraHosts: config.walledGardenExtraHosts,
       log: ctx.log,
-      onCall: (call, outcome, seconds) => {
-        requests.inc({ provider: 'fedapay', instance: config.id, call, outcome });
-        duration.observe({ provider: 'fedapay', call }, seconds);
-      },
+      onCall: paymentCallMetrics(ctx.metrics, 'fedapay', config.id),
     });
-    ctx.contribute(PaymentProviders, provider);
-    ctx.onStart(() => {
-      ctx.log.info(
-        { provider: config.id, sandbox: config.sandbox, base_url: config.baseUrl ?? null, walled_garden: provider.capabilities.walledGardenHosts },
-        'fedapay payment provider ready',
-      );
-    });
-    ctx.onStop(() => provider.close());
+    contributePaymentProvider(ctx, provider, { sandbox: config.sandbox, baseUrl: config.baseUrl });
   },
 });

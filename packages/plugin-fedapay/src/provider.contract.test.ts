@@ -3,10 +3,9 @@
  * server over loopback HTTP. The harness pays on the test server's hosted page and captures signed webhooks as they
  * arrive on a real socket, fresh or with an old timestamp.
  */
-import { paymentProviderContract } from '@rgz/core/testing';
+import { paymentProviderContract, startWebhookCapture } from '@rgz/core/testing';
 import { FedapayProvider } from './provider.js';
 import { startFedapayTestServer } from './test-server.js';
-import { startWebhookCapture } from './test-support/webhook-capture.js';
 
 paymentProviderContract('fedapay', async () => {
   const peer = await startFedapayTestServer();
@@ -26,13 +25,6 @@ paymentProviderContract('fedapay', async () => {
     listMaxPages: 1_000,
     listLookbackHours: 48,
   });
-  const captured = async (send: () => Promise<unknown>) => {
-    const before = capture.received.length;
-    await send();
-    const request = capture.received[before];
-    if (!request) throw new Error('capture server recorded nothing');
-    return request;
-  };
   return {
     provider,
     payerPhone: '+2290197000000',
@@ -44,14 +36,14 @@ paymentProviderContract('fedapay', async () => {
       if (status !== 302) throw new Error(`hosted page answered ${status}`);
       return checkout.providerRef;
     },
-    webhookFor: (providerRef) => captured(() => peer.sendWebhook(capture.url, providerRef)),
+    webhookFor: (providerRef) => capture.next(() => peer.sendWebhook(capture.url, providerRef)),
     forge: (request) => {
       const header = request.headers['x-fedapay-signature'] ?? '';
       // Same timestamp, one hex digit changed.
       const forged = header.replace(/s=([0-9a-f])/, (_m, d: string) => `s=${d === '0' ? '1' : '0'}`);
       return { ...request, headers: { ...request.headers, 'x-fedapay-signature': forged } };
     },
-    stale: (providerRef) => captured(() => peer.sendWebhook(capture.url, providerRef, { timestamp: Math.floor(Date.now() / 1000) - 301 })),
+    stale: (providerRef) => capture.next(() => peer.sendWebhook(capture.url, providerRef, { timestamp: Math.floor(Date.now() / 1000) - 301 })),
     async close() {
       provider.close();
       await capture.close();

@@ -5,11 +5,10 @@
  */
 import { createHmac } from 'node:crypto';
 import { PaymentProviderError, type PaymentTransaction, WebhookRejected, type WebhookRequest } from '@rgz/core';
-import { collect, rejectionOf, thrownBy } from '@rgz/core/testing';
+import { collect, rejectionOf, startWebhookCapture, thrownBy, type WebhookCapture } from '@rgz/core/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FedapayProvider, type FedapayProviderOptions, parseSignatureHeader } from './provider.js';
 import { type FedapayTestServer, startFedapayTestServer } from './test-server.js';
-import { startWebhookCapture, type WebhookCapture } from './test-support/webhook-capture.js';
 
 let peer: FedapayTestServer;
 let capture: WebhookCapture;
@@ -54,13 +53,8 @@ function makeProvider(overrides: Partial<FedapayProviderOptions> = {}): FedapayP
 const xof = (amountMinor: number) => ({ amountMinor, currency: 'XOF' as const });
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
-async function deliver(id: number | string, options: Parameters<FedapayTestServer['sendWebhook']>[2] = {}): Promise<WebhookRequest> {
-  const before = capture.received.length;
-  await peer.sendWebhook(capture.url, id, options);
-  const request = capture.received[before];
-  if (!request) throw new Error('nothing captured');
-  return request;
-}
+const deliver = (id: number | string, options: Parameters<FedapayTestServer['sendWebhook']>[2] = {}): Promise<WebhookRequest> =>
+  capture.next(() => peer.sendWebhook(capture.url, id, options));
 
 /** An authentic delivery of any body, signed as FedaPay signs. */
 const signed = (rawBody: string, t = nowSeconds()): WebhookRequest => ({ rawBody, headers: { 'x-fedapay-signature': peer.sign(rawBody, t) }, method: 'POST' });
@@ -217,9 +211,7 @@ describe('verifyWebhook', () => {
     // Capture a genuine delivery, then replay the same bytes later: stale for a provider whose clock moved on.
     const [original] = await peer.sendWebhook(capture.url, tx.id);
     if (!original) throw new Error('no delivery');
-    const before = capture.received.length;
-    await peer.replayWebhook(capture.url, original);
-    const replayed = capture.received[before] as WebhookRequest;
+    const replayed = await capture.next(() => peer.replayWebhook(capture.url, original));
     expect(replayed.rawBody).toBe(original.body);
     expect(replayed.headers['x-fedapay-signature']).toBe(original.signature);
     expect(provider.verifyWebhook(replayed)).toMatchObject({ type: 'transaction' });
@@ -256,10 +248,11 @@ describe('verifyWebhook', () => {
     peer.setWebhookUrl(capture.url);
     const checkout = await provider.createCheckout({ reference: 'pay_auto', amount: xof(1000), description: 'x', returnUrl: 'https://portal.example/r' });
     if (checkout.kind !== 'redirect') throw new Error('expected a redirect');
-    const before = capture.received.length;
-    await peer.pay(checkout.url, 'approved');
-    await peer.settle();
-    const event = provider.verifyWebhook(capture.received[before] as WebhookRequest);
+    const received = await capture.next(async () => {
+      await peer.pay(checkout.url, 'approved');
+      await peer.settle();
+    });
+    const event = provider.verifyWebhook(received);
     expect(event).toMatchObject({ type: 'transaction', providerRef: checkout.providerRef, reference: 'pay_auto', status: 'succeeded' });
   });
 });

@@ -13,18 +13,27 @@ import {
   type CallOptions,
   type Checkout,
   type CheckoutRequest,
+  checkPaymentReference,
+  checkProviderRef,
+  checkXofAmount,
   E164,
   jsonString,
   type Logger,
   type Money,
+  PAYMENT_REFERENCE,
   type PaymentCapabilities,
   type PaymentProvider,
   PaymentProviderError,
   type PaymentStatus,
   type PaymentTransaction,
   type PaymentWebhookEvent,
+  payerOf,
+  reportedStatusAndAmount,
+  transactionEvent,
   WebhookRejected,
   type WebhookRequest,
+  webhookJsonObject,
+  xofFromWire,
 } from '@rgz/core';
 import {
   FEDAPAY_LIVE_API,
@@ -40,8 +49,6 @@ import {
 export const SIGNATURE_HEADER = 'x-fedapay-signature';
 /** Key of our reference in the transaction's `custom_metadata`. */
 export const REFERENCE_KEY = 'rgz_reference';
-
-const REFERENCE = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
  * FedaPay transaction statuses (SDK `Transaction.ts` PAID_STATUS and the alternatives reference) → core statuses.
@@ -148,7 +155,7 @@ export class FedapayProvider implements PaymentProvider {
    * new checkout is safe; it just leaves a pending orphan.
    */
   async createCheckout(request: CheckoutRequest, options: CallOptions = {}): Promise<Checkout> {
-    checkReference(request.reference);
+    checkPaymentReference(request.reference, FedapayError);
     this.checkAmount(request.amount);
     const customer = this.customerOf(request.customer);
     const body: FedapayCreateBody = {
@@ -205,16 +212,7 @@ export class FedapayProvider implements PaymentProvider {
         `webhook signed at ${timestamp}, ${now - timestamp} s from now (tolerance ${this.options.toleranceSeconds} s): a replay or a skewed clock`,
       );
     }
-    if (request.method !== undefined && request.method !== 'POST') throw new WebhookRejected('malformed', `FedaPay webhooks are POSTs, got ${request.method}`);
-
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(request.rawBody);
-    } catch (err) {
-      throw new WebhookRejected('malformed', 'webhook body is not JSON', { cause: err });
-    }
-    const payload = asJsonObject(parsed);
-    if (!payload) throw new WebhookRejected('malformed', 'webhook body is not a JSON object');
+    const payload = webhookJsonObject(request, 'FedaPay');
     const name = jsonString(payload.name) ?? jsonString(payload.type);
     if (name === undefined) throw new WebhookRejected('malformed', 'webhook event has no name');
     const eventId = jsonString(payload.id);
@@ -234,24 +232,13 @@ export class FedapayProvider implements PaymentProvider {
       return { type: 'ignored', eventId: eventId ?? `${providerRef}:${name}`, reason: `unknown transaction status ${word}`, raw: payload };
     }
     const reference = referenceOf(entity);
-    const amount = moneyOf(entity.amount);
-    return {
-      type: 'transaction',
-      eventId: eventId ?? `${providerRef}:${name}`,
-      providerRef,
-      ...(reference === undefined ? {} : { reference }),
-      status,
-      ...(amount === undefined ? {} : { amount }),
-      payloadAuthenticated: true,
-      raw: payload,
-    };
+    const amount = xofFromWire(entity.amount);
+    return transactionEvent({ eventId: eventId ?? `${providerRef}:${name}`, providerRef, reference, status, amount, payloadAuthenticated: true, raw: payload });
   }
 
   /** `GET /v1/transactions/{id}` mapped to core's vocabulary; `null` when FedaPay does not know the id. */
   async getTransaction(providerRef: string, options: CallOptions = {}): Promise<PaymentTransaction | null> {
-    if (typeof providerRef !== 'string' || providerRef.length === 0 || providerRef.length > 64) {
-      throw new FedapayError('permanent', 'invalid_request', `FedaPay transaction id ${JSON.stringify(providerRef)} must be 1–64 characters`);
-    }
+    checkProviderRef(providerRef, 'FedaPay', FedapayError);
     const body = await this.client.retrieve(providerRef, options.signal);
     return body === null ? null : this.toTransaction(body);
   }
@@ -305,22 +292,8 @@ export class FedapayProvider implements PaymentProvider {
   toTransaction(body: FedapayTransactionBody): PaymentTransaction {
     const providerRef = jsonString(body.id);
     if (providerRef === undefined) throw new FedapayError('permanent', 'provider_error', 'FedaPay transaction without id');
-    const word = jsonString(body.status);
-    const status = word === undefined ? undefined : FEDAPAY_STATUS_MAP[word];
-    if (status === undefined) {
-      throw new FedapayError('permanent', 'provider_error', `FedaPay transaction ${providerRef}: unknown status ${JSON.stringify(body.status)}`, {
-        ...(word === undefined ? {} : { providerCode: word }),
-      });
-    }
-    const amount = moneyOf(body.amount);
-    if (amount === undefined) {
-      throw new FedapayError(
-        'permanent',
-        'provider_error',
-        `FedaPay transaction ${providerRef}: amount ${JSON.stringify(body.amount)} is not a whole number of FCFA`,
-      );
-    }
-    const fees = status === 'pending' ? undefined : moneyOf(body.fees, true);
+    const { status, amount } = reportedStatusAndAmount(body, FEDAPAY_STATUS_MAP, `FedaPay transaction ${providerRef}`, FedapayError);
+    const fees = status === 'pending' ? undefined : xofFromWire(body.fees, true);
     const reference = referenceOf(body);
     const customer = asJsonObject(body.customer);
     const phone = jsonString(asJsonObject(customer?.phone_number)?.number);
@@ -336,7 +309,7 @@ export class FedapayProvider implements PaymentProvider {
       amount,
       ...(fees === undefined ? {} : { fees }),
       ...(status === 'refunded' ? { refunded: amount } : {}),
-      ...(phone === undefined && name === undefined ? {} : { payer: { ...(phone === undefined ? {} : { phone }), ...(name === undefined ? {} : { name }) } }),
+      ...payerOf(phone, name),
       ...(operator === undefined ? {} : { operator }),
       ...(performedAt === undefined ? {} : { performedAt }),
       ...(failureCode === undefined || status === 'succeeded' ? {} : { failureCode }),
@@ -349,11 +322,7 @@ export class FedapayProvider implements PaymentProvider {
   }
 
   private checkAmount(amount: Money): void {
-    if (amount?.currency !== 'XOF')
-      throw new FedapayError('permanent', 'invalid_request', `RGZ's FedaPay provider takes XOF only, got ${String(amount?.currency)}`);
-    if (!Number.isSafeInteger(amount.amountMinor) || amount.amountMinor <= 0) {
-      throw new FedapayError('permanent', 'invalid_request', `amount ${amount.amountMinor} must be a positive whole number of FCFA`);
-    }
+    checkXofAmount(amount, "RGZ's FedaPay provider", FedapayError);
     if (amount.amountMinor < this.options.minAmount || amount.amountMinor > this.options.maxAmount) {
       throw new FedapayError(
         'permanent',
@@ -406,19 +375,7 @@ function entityOf(payload: Record<string, unknown>): Record<string, unknown> | u
 
 function referenceOf(body: Record<string, unknown>): string | undefined {
   const ref = jsonString(asJsonObject(body.custom_metadata)?.[REFERENCE_KEY]) ?? jsonString(body.merchant_reference);
-  return ref !== undefined && REFERENCE.test(ref) ? ref : undefined;
-}
-
-function checkReference(reference: string): void {
-  if (typeof reference !== 'string' || !REFERENCE.test(reference)) {
-    throw new FedapayError('permanent', 'invalid_request', `reference ${JSON.stringify(reference)} must be 1–64 characters of [A-Za-z0-9_-]`);
-  }
-}
-
-function moneyOf(value: unknown, allowZero = false): Money | undefined {
-  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isSafeInteger(n) || n < 0 || (n === 0 && !allowZero)) return undefined;
-  return { amountMinor: n, currency: 'XOF' };
+  return ref !== undefined && PAYMENT_REFERENCE.test(ref) ? ref : undefined;
 }
 
 function dateOf(value: unknown): Date | undefined {

@@ -4,9 +4,9 @@
  * load for the reconciliation benchmark.
  */
 import { createHmac } from 'node:crypto';
+import { startWebhookCapture, type WebhookCapture } from '@rgz/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FedapayTestServer, startFedapayTestServer } from './test-server.js';
-import { startWebhookCapture, type WebhookCapture } from './test-support/webhook-capture.js';
 
 let peer: FedapayTestServer;
 let capture: WebhookCapture;

@@ -12,7 +12,7 @@
 
 import { createHmac, randomBytes } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { deliverWebhooks, FaultQueue, isSuccess, answerJson as json, postWebhook, startLoopbackPeer, type WebhookAttempt } from '@rgz/core/testing';
 
 export type FedapayStatusWord =
   | 'pending'
@@ -99,7 +99,7 @@ export interface WebhookOptions {
 
 export interface WebhookDelivery {
   readonly delivered: boolean;
-  readonly attempts: ReadonlyArray<{ readonly at: number; readonly status?: number; readonly error?: string }>;
+  readonly attempts: ReadonlyArray<WebhookAttempt>;
   /** Exact body and signature header of the last attempt: `replayWebhook` sends them again unchanged. */
   readonly body: string;
   readonly signature: string | undefined;
@@ -144,7 +144,6 @@ export interface FedapayTestServer {
 }
 
 export type ApiCall = 'create' | 'token' | 'retrieve' | 'list';
-type Fault = ({ type: 'fail'; status: number; body: unknown } | { type: 'hang' }) & { call: ApiCall | undefined };
 
 const EVENT_BY_STATUS: Readonly<Record<FedapayStatusWord, string | undefined>> = {
   pending: 'transaction.created',
@@ -169,10 +168,9 @@ export async function startFedapayTestServer(options: FedapayTestServerOptions =
   /** Oldest first (appends are O(1)); re-sorted lazily when a transaction is added out of order. Pages read it backwards. */
   let byAge: FedapayTestTransaction[] = [];
   let ageDirty = false;
-  const faults: Fault[] = [];
+  const faults = new FaultQueue<ApiCall>();
   const counts: Record<ApiCall | 'other', number> = { create: 0, token: 0, retrieve: 0, list: 0, other: 0 };
   const creates: unknown[] = [];
-  const sockets = new Set<Socket>();
   const inFlight = new Set<Promise<unknown>>();
   /** Event ids: one per (transaction, state change), reused by redeliveries. */
   const eventIds = new Map<string, number>();
@@ -326,26 +324,13 @@ export async function startFedapayTestServer(options: FedapayTestServerOptions =
 
   const sendWebhook = async (url: string, id: number | string, webhookOptions: WebhookOptions = {}): Promise<WebhookDelivery[]> => {
     const body = JSON.stringify(eventPayload(id, webhookOptions.event));
-    const times = Math.max(1, Math.min(webhookOptions.times ?? 1, 1_000));
-    const attempts = Math.max(1, Math.min(webhookOptions.attempts ?? 1, 10));
-    const retryBaseMs = webhookOptions.retryBaseMs ?? 500;
     const timeoutMs = webhookOptions.timeoutMs ?? 5_000;
-    const deliver = async (): Promise<WebhookDelivery> => {
-      const log: Array<{ at: number; status?: number; error?: string }> = [];
-      let signature: string | undefined;
-      for (let attempt = 1; attempt <= attempts; attempt++) {
-        if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, retryBaseMs * (attempt - 1)));
-        signature = webhookOptions.unsigned ? undefined : sign(body, webhookOptions.timestamp ?? Math.floor(Date.now() / 1000), webhookOptions.secret);
-        const result = await postOnce(url, body, signature, timeoutMs);
-        log.push({ at: Date.now(), ...result });
-        if (result.status !== undefined && result.status >= 200 && result.status < 300) return { delivered: true, attempts: log, body, signature };
-      }
-      return { delivered: false, attempts: log, body, signature };
-    };
-    if (webhookOptions.concurrently) return Promise.all(Array.from({ length: times }, deliver));
-    const out: WebhookDelivery[] = [];
-    for (let i = 0; i < times; i++) out.push(await deliver());
-    return out;
+    // Each attempt is signed afresh (a new `t=`); the delivery keeps the last signature for `replayWebhook`.
+    const deliveries = await deliverWebhooks({ ...webhookOptions, attempts: webhookOptions.attempts ?? 1 }, async () => {
+      const signature = webhookOptions.unsigned ? undefined : sign(body, webhookOptions.timestamp ?? Math.floor(Date.now() / 1000), webhookOptions.secret);
+      return { ...(await postOnce(url, body, signature, timeoutMs)), signature };
+    });
+    return deliveries.map(({ delivered, attempts, last }) => ({ delivered, attempts, body, signature: last.signature }));
   };
 
   const autoEvent = (tx: FedapayTestTransaction) => {
@@ -361,23 +346,6 @@ export async function startFedapayTestServer(options: FedapayTestServerOptions =
     applyStatus(tx, status, new Date(), extra.lastErrorCode);
     autoEvent(tx);
   };
-
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      try {
-        handle(req, res, Buffer.concat(chunks).toString('utf8'));
-      } catch (err) {
-        json(res, 500, { message: (err as Error).message });
-      }
-    });
-  });
-  server.keepAliveTimeout = 5_000;
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
 
   function handle(req: http.IncomingMessage, res: http.ServerResponse, text: string): void {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -448,13 +416,7 @@ export async function startFedapayTestServer(options: FedapayTestServerOptions =
       }
       creates.push(body);
     }
-    const faultAt = faults.findIndex((f) => f.call === undefined || f.call === call);
-    const fault = faultAt < 0 ? undefined : faults.splice(faultAt, 1)[0];
-    if (fault?.type === 'hang') return;
-    if (fault?.type === 'fail') {
-      json(res, fault.status, fault.body);
-      return;
-    }
+    if (faults.play(call, res)) return;
     if (req.headers.authorization !== `Bearer ${secretKey}`) {
       json(res, 401, { message: 'Unauthenticated.' }); // body assumed; FedaPay errors carry `message`
       return;
@@ -496,7 +458,7 @@ export async function startFedapayTestServer(options: FedapayTestServerOptions =
       }
       tx.token ??= randomBytes(18).toString('base64url');
       byToken.set(tx.token, tx.id);
-      json(res, 200, { token: tx.token, url: `${base()}/process/${tx.token}` });
+      json(res, 200, { token: tx.token, url: `${peer.url}/process/${tx.token}` });
       return;
     }
     if (call === 'retrieve') {
@@ -527,13 +489,11 @@ export async function startFedapayTestServer(options: FedapayTestServerOptions =
     });
   }
 
-  let port = await listen(server, options.port ?? 0);
-  let listening = true;
-  const base = () => `http://127.0.0.1:${port}`;
+  const peer = await startLoopbackPeer(handle, { port: options.port, internalError: (err) => ({ message: err.message }) });
 
   return {
-    url: base(),
-    port,
+    url: peer.url,
+    port: peer.port,
     secretKey,
     webhookSecret,
     createTransaction,
@@ -560,23 +520,13 @@ export async function startFedapayTestServer(options: FedapayTestServerOptions =
       return { status: res.status, location: res.headers.get('location') ?? undefined };
     },
     failNext(n, status = 503, body, call) {
-      for (let i = 0; i < n; i++) faults.push({ type: 'fail', status, body: body ?? { message: http.STATUS_CODES[status] ?? 'error' }, call });
+      faults.fail(n, status, body ?? { message: http.STATUS_CODES[status] ?? 'error' }, call);
     },
     hangNext(n, call) {
-      for (let i = 0; i < n; i++) faults.push({ type: 'hang', call });
+      faults.hang(n, call);
     },
-    async down() {
-      if (!listening) return;
-      listening = false;
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const socket of sockets) socket.destroy();
-      await closed;
-    },
-    async up() {
-      if (listening) return;
-      port = await listen(server, port);
-      listening = true;
-    },
+    down: () => peer.down(),
+    up: () => peer.up(),
     setWebhookUrl(url) {
       webhookUrl = url;
     },
@@ -586,7 +536,7 @@ export async function startFedapayTestServer(options: FedapayTestServerOptions =
     async replayWebhook(url, delivery) {
       const result = await postOnce(url, delivery.body, delivery.signature, 5_000);
       return {
-        delivered: result.status !== undefined && result.status >= 200 && result.status < 300,
+        delivered: isSuccess(result.status),
         attempts: [{ at: Date.now(), ...result }],
         body: delivery.body,
         signature: delivery.signature,
@@ -604,36 +554,15 @@ export async function startFedapayTestServer(options: FedapayTestServerOptions =
       eventIds.clear();
       byAge = [];
       ageDirty = false;
-      faults.length = 0;
+      faults.clear();
       creates.length = 0;
       for (const key of Object.keys(counts) as Array<keyof typeof counts>) counts[key] = 0;
     },
     async close() {
       await Promise.all([...inFlight]);
-      if (!listening) return;
-      listening = false;
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const socket of sockets) socket.destroy();
-      await closed;
+      await peer.close();
     },
   };
-}
-
-function listen(server: http.Server, port: number): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
-    const onError = (err: Error) => reject(err);
-    server.once('error', onError);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', onError);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
-}
-
-function json(res: http.ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
 }
 
 function escapeHtml(text: string): string {
@@ -642,28 +571,7 @@ function escapeHtml(text: string): string {
 
 /** One webhook POST with FedaPay's headers; never throws. */
 function postOnce(url: string, body: string, signature: string | undefined, timeoutMs: number): Promise<{ status?: number; error?: string }> {
-  return new Promise((resolve) => {
-    const headers: http.OutgoingHttpHeaders = {
-      'content-type': 'application/json',
-      'content-length': Buffer.byteLength(body),
-      'user-agent': 'FedaPay-Webhook (rgz test server)',
-    };
-    if (signature !== undefined) headers['X-FEDAPAY-SIGNATURE'] = signature;
-    let done = false;
-    const settle = (result: { status?: number; error?: string }) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      req.destroy();
-      resolve(result);
-    };
-    const req = http.request(url, { method: 'POST', headers, agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => settle({ status: res.statusCode ?? 0 }));
-      res.on('error', () => settle({ status: res.statusCode ?? 0 }));
-    });
-    const timer = setTimeout(() => settle({ error: 'timeout' }), timeoutMs);
-    req.on('error', (err: NodeJS.ErrnoException) => settle({ error: err.code ?? err.message }));
-    req.end(body);
-  });
+  const headers: http.OutgoingHttpHeaders = { 'user-agent': 'FedaPay-Webhook (rgz test server)' };
+  if (signature !== undefined) headers['X-FEDAPAY-SIGNATURE'] = signature;
+  return postWebhook(url, body, headers, timeoutMs);
 }

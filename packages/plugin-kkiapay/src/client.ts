@@ -5,19 +5,18 @@
  * and sending all three is what the shared KKiaPay reference recommends (§1). One request per call; no retries here.
  */
 
-import http from 'node:http';
-import https from 'node:https';
 import {
+  ApiEndpoint,
   asJsonObject,
   type FailureKind,
-  failureKindOfStatus,
   type HttpAnswer,
   httpExchange,
   jsonString,
+  observeCall,
   type PaymentErrorReason,
   PaymentProviderError,
   parseJsonBody,
-  parseRetryAfter,
+  paymentErrorOfStatus,
 } from '@rgz/core';
 
 /** Production API root (paths start with `/api/v1`). */
@@ -96,26 +95,16 @@ export interface KkiapayRevertBody {
 }
 
 export class KkiapayClient {
-  private readonly base: URL;
   private readonly options: KkiapayClientOptions;
-  /**
-   * Verify is a read: keep-alive makes a 100 000-id reconciliation cheap, and a reused socket the server had closed
-   * only costs a retry. Revert moves money: a fresh connection each time, so a stale pooled socket can never turn a
-   * refund into an ambiguous one.
-   */
-  private readonly readAgent: http.Agent;
-  private readonly writeAgent: http.Agent;
+  /** Verify (a read) reuses sockets: a 100 000-id reconciliation stays cheap. Revert moves money: a fresh one each time. */
+  private readonly endpoint: ApiEndpoint;
 
   constructor(options: KkiapayClientOptions) {
-    this.base = new URL(options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`);
-    if (this.base.protocol !== 'https:' && this.base.protocol !== 'http:') {
-      throw new KkiapayError('permanent', 'invalid_request', `KKiaPay baseUrl must be http(s), got ${this.base.protocol}`);
-    }
+    this.endpoint = new ApiEndpoint(options.baseUrl, {
+      maxSockets: options.maxSockets ?? 32,
+      invalid: (message) => new KkiapayError('permanent', 'invalid_request', `KKiaPay ${message}`),
+    });
     this.options = options;
-    const tls = this.base.protocol === 'https:';
-    const maxSockets = options.maxSockets ?? 32;
-    this.readAgent = tls ? new https.Agent({ keepAlive: true, maxSockets }) : new http.Agent({ keepAlive: true, maxSockets });
-    this.writeAgent = tls ? new https.Agent({ keepAlive: false }) : new http.Agent({ keepAlive: false });
   }
 
   /**
@@ -123,25 +112,15 @@ export class KkiapayClient {
    * or a body whose status is `TRANSACTION_NOT_FOUND`, whatever the HTTP status: the SDKs disagree on the code).
    */
   async status(transactionId: string, signal?: AbortSignal): Promise<KkiapayTransactionBody | null> {
-    const started = process.hrtime.bigint();
-    try {
+    return this.call('status', async () => {
       const answer = await this.post(STATUS_PATH, { transactionId }, true, signal);
       const body = parseJsonBody(answer.text);
       const object = asJsonObject(body);
       const word = jsonString(object?.status) ?? jsonString(object?.reason);
-      if (answer.status === 404 || word === 'TRANSACTION_NOT_FOUND') {
-        this.observe('status', 'not_found', started);
-        return null;
-      }
-      if (answer.status >= 200 && answer.status < 300 && object) {
-        this.observe('status', 'ok', started);
-        return object as KkiapayTransactionBody;
-      }
+      if (answer.status === 404 || word === 'TRANSACTION_NOT_FOUND') return null;
+      if (answer.status >= 200 && answer.status < 300 && object) return object as KkiapayTransactionBody;
       throw errorFromAnswer('verify', answer, body, true);
-    } catch (err) {
-      this.observe('status', err instanceof PaymentProviderError ? err.kind : 'ambiguous', started);
-      throw err;
-    }
+    });
   }
 
   /**
@@ -149,34 +128,25 @@ export class KkiapayClient {
    * `providerCode` (`TRANSACTION_NOT_ELIGIBLE`, `INSUFFICIENT_FUND`, …) whatever the HTTP status it came with.
    */
   async revert(transactionId: string, signal?: AbortSignal): Promise<KkiapayRevertBody> {
-    const started = process.hrtime.bigint();
-    try {
+    return this.call('revert', async () => {
       const answer = await this.post(REVERT_PATH, { transactionId }, false, signal);
       const body = parseJsonBody(answer.text);
       const object = asJsonObject(body);
-      if (answer.status >= 200 && answer.status < 300 && object && jsonString(object.code) === 'SUCCESS') {
-        this.observe('revert', 'ok', started);
-        return object as KkiapayRevertBody;
-      }
+      if (answer.status >= 200 && answer.status < 300 && object && jsonString(object.code) === 'SUCCESS') return object as KkiapayRevertBody;
       throw errorFromAnswer('revert', answer, body, false);
-    } catch (err) {
-      this.observe('revert', err instanceof PaymentProviderError ? err.kind : 'ambiguous', started);
-      throw err;
-    }
+    });
   }
 
   /** Close pooled sockets (on plugin stop). */
   close(): void {
-    this.readAgent.destroy();
-    this.writeAgent.destroy();
+    this.endpoint.close();
   }
 
   private post(path: string, json: unknown, idempotent: boolean, signal: AbortSignal | undefined): Promise<HttpAnswer> {
     const body = Buffer.from(JSON.stringify(json), 'utf8');
     return httpExchange({
       method: 'POST',
-      // Relative to the base so a path prefix (a proxy) is kept.
-      url: new URL(path.slice(1), this.base),
+      url: this.endpoint.url(path),
       headers: {
         accept: 'application/json',
         'content-type': 'application/json',
@@ -189,7 +159,7 @@ export class KkiapayClient {
       body,
       timeoutMs: this.options.timeoutMs,
       idempotent,
-      agent: idempotent ? this.readAgent : this.writeAgent,
+      agent: this.endpoint.agent(idempotent),
       signal,
       what: `POST ${path}`,
       peer: 'KKiaPay',
@@ -197,8 +167,9 @@ export class KkiapayClient {
     });
   }
 
-  private observe(call: 'status' | 'revert', outcome: string, started: bigint): void {
-    this.options.onCall?.(call, outcome, Number(process.hrtime.bigint() - started) / 1e9);
+  private call<T>(call: 'status' | 'revert', run: () => Promise<T>): Promise<T> {
+    const { onCall } = this.options;
+    return observeCall(run, onCall && ((outcome, seconds) => onCall(call, outcome, seconds)));
   }
 }
 
@@ -215,16 +186,5 @@ function errorFromAnswer(call: string, answer: HttpAnswer, body: unknown, idempo
   const options = { httpStatus: status, ...(word === undefined ? {} : { providerCode: word }) };
   const message = `KKiaPay ${call}: HTTP ${status}${word ? ` ${word}` : ''}${detail ? ` (${detail})` : ''}`;
   if (known) return new KkiapayError('permanent', known, message, options);
-  if (status >= 200 && status < 300) {
-    // A 2xx we cannot read: for revert we do not know whether money moved.
-    return new KkiapayError(idempotent ? 'retryable' : 'ambiguous', 'provider_error', `${message}: unexpected answer`, options);
-  }
-  if (status === 401 || status === 403)
-    return new KkiapayError('permanent', 'unauthorized', `${message}: check publicKey/privateKey/secret and sandbox`, options);
-  const kind = failureKindOfStatus(status, idempotent);
-  const retryAfter = parseRetryAfter(answer.headers['retry-after']);
-  return new KkiapayError(kind, kind === 'permanent' ? 'invalid_request' : 'provider_error', message, {
-    ...options,
-    ...(retryAfter === undefined || kind !== 'retryable' ? {} : { retryAfterSeconds: retryAfter }),
-  });
+  return paymentErrorOfStatus(KkiapayError, answer, idempotent, message, 'check publicKey/privateKey/secret and sandbox', options);
 }

@@ -3,10 +3,9 @@
  * server over loopback HTTP. The harness pays through the test server's widget stand-in and captures webhooks as
  * they arrive on a real socket.
  */
-import { paymentProviderContract } from '@rgz/core/testing';
+import { paymentProviderContract, startWebhookCapture } from '@rgz/core/testing';
 import { KkiapayProvider } from './provider.js';
 import { startKkiapayTestServer } from './test-server.js';
-import { startWebhookCapture } from './test-support/webhook-capture.js';
 
 const WEBHOOK_SECRET = 'whsec-contract-0123456789abcdef';
 
@@ -37,14 +36,11 @@ paymentProviderContract('kkiapay', async () => {
       if (!res.ok) throw new Error(`widget stand-in answered ${res.status}`);
       return ((await res.json()) as { transactionId: string }).transactionId;
     },
-    async webhookFor(providerRef) {
-      const before = capture.received.length;
-      const [delivery] = await peer.sendWebhook(capture.url, providerRef, { secret: WEBHOOK_SECRET });
-      if (!delivery?.delivered) throw new Error('webhook not delivered to the capture server');
-      const request = capture.received[before];
-      if (!request) throw new Error('capture server recorded nothing');
-      return request;
-    },
+    webhookFor: (providerRef) =>
+      capture.next(async () => {
+        const [delivery] = await peer.sendWebhook(capture.url, providerRef, { secret: WEBHOOK_SECRET });
+        if (!delivery?.delivered) throw new Error('webhook not delivered to the capture server');
+      }),
     forge: (request) => ({ ...request, headers: { ...request.headers, 'x-kkiapay-secret': 'not-the-secret-0123456789' } }),
     async close() {
       provider.close();

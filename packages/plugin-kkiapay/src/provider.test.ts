@@ -4,12 +4,11 @@
  * (a lost verify is retryable, a lost revert is ambiguous).
  */
 import { PaymentProviderError, WebhookRejected, type WebhookRequest } from '@rgz/core';
-import { rejectionOf, thrownBy } from '@rgz/core/testing';
+import { rejectionOf, startWebhookCapture, thrownBy, type WebhookCapture } from '@rgz/core/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { KKIAPAY_WIDGET_SCRIPT, KkiapayError } from './client.js';
 import { KkiapayProvider, type KkiapayProviderOptions, referenceFrom } from './provider.js';
 import { type KkiapayTestServer, startKkiapayTestServer } from './test-server.js';
-import { startWebhookCapture, type WebhookCapture } from './test-support/webhook-capture.js';
 
 const WEBHOOK_SECRET = 'whsec-unit-0123456789abcdef';
 
@@ -50,13 +49,8 @@ function makeProvider(overrides: Partial<KkiapayProviderOptions> = {}): KkiapayP
 const xof = (amountMinor: number) => ({ amountMinor, currency: 'XOF' as const });
 
 /** Deliver the transaction's webhook through a real socket and return what core would receive. */
-async function deliver(transactionId: string, options: { secret?: string; event?: string } = { secret: WEBHOOK_SECRET }): Promise<WebhookRequest> {
-  const before = capture.received.length;
-  await peer.sendWebhook(capture.url, transactionId, { ...options, attempts: 1 });
-  const request = capture.received[before];
-  if (!request) throw new Error('nothing captured');
-  return request;
-}
+const deliver = (transactionId: string, options: { secret?: string; event?: string } = { secret: WEBHOOK_SECRET }): Promise<WebhookRequest> =>
+  capture.next(() => peer.sendWebhook(capture.url, transactionId, { ...options, attempts: 1 }));
 
 describe('createCheckout', () => {
   it('returns exactly the widget parameters KKiaPay documents, public values only', async () => {

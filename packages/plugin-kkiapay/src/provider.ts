@@ -12,27 +12,32 @@ import {
   type CallOptions,
   type Checkout,
   type CheckoutRequest,
+  checkPaymentReference,
+  checkProviderRef,
+  checkXofAmount,
   E164,
   jsonString,
   type Logger,
-  type Money,
+  PAYMENT_REFERENCE,
   type PaymentCapabilities,
   type PaymentProvider,
   type PaymentStatus,
   type PaymentTransaction,
   type PaymentWebhookEvent,
+  payerOf,
   type RefundRequest,
   type RefundResult,
+  reportedStatusAndAmount,
+  transactionEvent,
   WebhookRejected,
   type WebhookRequest,
+  webhookJsonObject,
+  xofFromWire,
 } from '@rgz/core';
 import { KKIAPAY_LIVE_API, KKIAPAY_SANDBOX_API, KKIAPAY_WIDGET_SCRIPT, KkiapayClient, KkiapayError, type KkiapayTransactionBody } from './client.js';
 
 /** Header KKiaPay puts the dashboard's webhook secret in (§5). */
 export const WEBHOOK_SECRET_HEADER = 'x-kkiapay-secret';
-
-/** Our payment id as core defines it: ≤ 64 characters of `[A-Za-z0-9_-]`. */
-const REFERENCE = /^[A-Za-z0-9_-]{1,64}$/;
 
 /**
  * KKiaPay status words (§7) → core statuses. `INIT` is seen only in an unofficial SDK (K20); `CANCELLED`/`REFUNDED` only
@@ -121,8 +126,8 @@ export class KkiapayProvider implements PaymentProvider {
    * No request is made: KKiaPay creates the transaction when the payer pays.
    */
   async createCheckout(request: CheckoutRequest): Promise<Checkout> {
-    checkReference(request.reference);
-    checkAmount(request.amount);
+    checkPaymentReference(request.reference, KkiapayError);
+    checkXofAmount(request.amount, 'KKiaPay', KkiapayError);
     const customer = request.customer;
     let phone: string | undefined;
     if (customer?.phone !== undefined) {
@@ -159,17 +164,7 @@ export class KkiapayProvider implements PaymentProvider {
     if (!timingSafeEqual(sha256(given), this.webhookSecretDigest)) {
       throw new WebhookRejected('unauthenticated', `${WEBHOOK_SECRET_HEADER} does not match the configured webhookSecret`);
     }
-    if (request.method !== undefined && request.method !== 'POST') {
-      throw new WebhookRejected('malformed', `KKiaPay webhooks are POSTs, got ${request.method}`);
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(request.rawBody);
-    } catch (err) {
-      throw new WebhookRejected('malformed', 'webhook body is not JSON', { cause: err });
-    }
-    const payload = asJsonObject(parsed);
-    if (!payload) throw new WebhookRejected('malformed', 'webhook body is not a JSON object');
+    const payload = webhookJsonObject(request, 'KKiaPay');
     const providerRef = jsonString(payload.transactionId);
     if (providerRef === undefined) {
       // Authentic (the secret matched) but about no transaction: e.g. the dashboard's "test" button.
@@ -190,22 +185,21 @@ export class KkiapayProvider implements PaymentProvider {
       return { type: 'ignored', eventId: `${providerRef}:${event ?? 'unknown'}`, reason: `unhandled KKiaPay event ${event ?? '(none)'}`, raw: payload };
     }
     const reference = referenceFrom(payload.stateData) ?? referenceFrom(payload.partnerId);
-    const amount = moneyOf(payload.amount);
-    return {
-      type: 'transaction',
+    const amount = xofFromWire(payload.amount);
+    return transactionEvent({
       eventId: `${providerRef}:${event ?? (status === 'succeeded' ? 'transaction.success' : 'transaction.failed')}`,
       providerRef,
-      ...(reference === undefined ? {} : { reference }),
+      reference,
       status,
-      ...(amount === undefined ? {} : { amount }),
+      amount,
       payloadAuthenticated: false,
       raw: payload,
-    };
+    });
   }
 
   /** Verify (§2), mapped to core's vocabulary; `null` for an id KKiaPay does not know. */
   async getTransaction(providerRef: string, options: CallOptions = {}): Promise<PaymentTransaction | null> {
-    checkProviderRef(providerRef);
+    checkProviderRef(providerRef, 'KKiaPay', KkiapayError);
     const body = await this.client.status(providerRef, options.signal);
     return body === null ? null : this.toTransaction(providerRef, body);
   }
@@ -217,8 +211,8 @@ export class KkiapayProvider implements PaymentProvider {
    * `getTransaction` (REVERTED → refunded) before trying again.
    */
   async refund(request: RefundRequest, options: CallOptions = {}): Promise<RefundResult> {
-    checkProviderRef(request.providerRef);
-    if (request.amount !== undefined) checkAmount(request.amount);
+    checkProviderRef(request.providerRef, 'KKiaPay', KkiapayError);
+    if (request.amount !== undefined) checkXofAmount(request.amount, 'KKiaPay', KkiapayError);
     const tx = await this.getTransaction(request.providerRef, options);
     if (tx === null) throw new KkiapayError('permanent', 'not_found', `KKiaPay does not know transaction ${request.providerRef}`);
     if (request.amount !== undefined && request.amount.amountMinor !== tx.amount.amountMinor) {
@@ -247,24 +241,10 @@ export class KkiapayProvider implements PaymentProvider {
 
   /** Verify body → core transaction. Exported through the class for the mapping tests. */
   toTransaction(providerRef: string, body: KkiapayTransactionBody): PaymentTransaction {
-    const word = jsonString(body.status);
-    const status = word === undefined ? undefined : KKIAPAY_STATUS_MAP[word];
-    if (status === undefined) {
-      throw new KkiapayError('permanent', 'provider_error', `KKiaPay verify of ${providerRef}: unknown status ${JSON.stringify(body.status)}`, {
-        ...(word === undefined ? {} : { providerCode: word }),
-      });
-    }
-    const amount = moneyOf(body.amount);
-    if (amount === undefined) {
-      throw new KkiapayError(
-        'permanent',
-        'provider_error',
-        `KKiaPay verify of ${providerRef}: amount ${JSON.stringify(body.amount)} is not a whole number of FCFA`,
-      );
-    }
+    const { status, amount } = reportedStatusAndAmount(body, KKIAPAY_STATUS_MAP, `KKiaPay verify of ${providerRef}`, KkiapayError);
     // Only what KKiaPay reports: billing applies its per-provider commission when nothing is reported, so the two
     // can be told apart (and a difference alerted on).
-    const fees = moneyOf(body.fees, true);
+    const fees = xofFromWire(body.fees, true);
     const reference = referenceFrom(body.state) ?? referenceFrom(body.partnerId);
     const client = asJsonObject(body.client);
     const phone = jsonString(client?.phone) ?? jsonString(body.account);
@@ -280,7 +260,7 @@ export class KkiapayProvider implements PaymentProvider {
       amount,
       ...(fees === undefined ? {} : { fees }),
       ...(status === 'refunded' ? { refunded: amount } : {}),
-      ...(phone === undefined && name === undefined ? {} : { payer: { ...(phone === undefined ? {} : { phone }), ...(name === undefined ? {} : { name }) } }),
+      ...payerOf(phone, name),
       ...(source === undefined ? {} : { method: METHODS[source] ?? source.toLowerCase() }),
       ...(operator === undefined ? {} : { operator }),
       ...(performedAt === undefined ? {} : { performedAt }),
@@ -297,35 +277,6 @@ export class KkiapayProvider implements PaymentProvider {
 
 function sha256(value: string): Buffer {
   return createHash('sha256').update(value, 'utf8').digest();
-}
-
-function checkReference(reference: string): void {
-  if (typeof reference !== 'string' || !REFERENCE.test(reference)) {
-    throw new KkiapayError('permanent', 'invalid_request', `reference ${JSON.stringify(reference)} must be 1–64 characters of [A-Za-z0-9_-]`);
-  }
-}
-
-function checkProviderRef(providerRef: string): void {
-  // §2: short opaque ids; anything empty or absurdly long is a bug on our side, not a lookup.
-  if (typeof providerRef !== 'string' || providerRef.length === 0 || providerRef.length > 64) {
-    throw new KkiapayError('permanent', 'invalid_request', `KKiaPay transaction id ${JSON.stringify(providerRef)} must be 1–64 characters`);
-  }
-}
-
-function checkAmount(amount: Money): void {
-  if (amount?.currency !== 'XOF') {
-    throw new KkiapayError('permanent', 'invalid_request', `KKiaPay takes XOF only, got ${String(amount?.currency)}`);
-  }
-  if (!Number.isSafeInteger(amount.amountMinor) || amount.amountMinor <= 0) {
-    throw new KkiapayError('permanent', 'invalid_request', `amount ${amount.amountMinor} must be a positive whole number of FCFA`);
-  }
-}
-
-/** An integer FCFA amount from the wire (numbers, or digit strings some SDK paths produce), as XOF money. */
-function moneyOf(value: unknown, allowZero = false): Money | undefined {
-  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isSafeInteger(n) || n < 0 || (n === 0 && !allowZero)) return undefined;
-  return { amountMinor: n, currency: 'XOF' };
 }
 
 function dateOf(value: unknown): Date | undefined {
@@ -349,9 +300,9 @@ export function referenceFrom(value: unknown): string | undefined {
         return undefined;
       }
     }
-    return REFERENCE.test(trimmed) ? trimmed : undefined;
+    return PAYMENT_REFERENCE.test(trimmed) ? trimmed : undefined;
   }
   const object = asJsonObject(value);
   const ref = jsonString(object?.ref);
-  return ref !== undefined && REFERENCE.test(ref) ? ref : undefined;
+  return ref !== undefined && PAYMENT_REFERENCE.test(ref) ? ref : undefined;
 }

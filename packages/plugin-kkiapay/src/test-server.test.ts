@@ -3,9 +3,9 @@
  * form bodies, verify/revert bodies and error words, webhook delivery with KKiaPay's five incremental retries, and a
  * bulk load large enough for the reconciliation benchmark.
  */
+import { startWebhookCapture, type WebhookCapture } from '@rgz/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type KkiapayTestServer, startKkiapayTestServer } from './test-server.js';
-import { startWebhookCapture, type WebhookCapture } from './test-support/webhook-capture.js';
 
 let peer: KkiapayTestServer;
 let capture: WebhookCapture;

@@ -12,7 +12,7 @@
 
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { deliverWebhooks, FaultQueue, answerJson as json, postWebhook, startLoopbackPeer, type WebhookAttempt } from '@rgz/core/testing';
 
 /** Status words verify reports (shared reference §7). */
 export type KkiapayStatusWord = 'SUCCESS' | 'FAILED' | 'PENDING' | 'REVERTED' | 'INIT';
@@ -97,7 +97,7 @@ export interface WebhookOptions {
 /** What one delivery (up to `attempts` POSTs) came to. */
 export interface WebhookDelivery {
   readonly delivered: boolean;
-  readonly attempts: ReadonlyArray<{ readonly at: number; readonly status?: number; readonly error?: string }>;
+  readonly attempts: ReadonlyArray<WebhookAttempt>;
   /** The exact body posted. */
   readonly body: string;
 }
@@ -146,8 +146,6 @@ export interface KkiapayTestServer {
   close(): Promise<void>;
 }
 
-type Fault = ({ type: 'fail'; status: number; body: unknown } | { type: 'hang' }) & { call: 'status' | 'revert' | undefined };
-
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
 /** Start a fake KKiaPay on 127.0.0.1. */
@@ -160,10 +158,9 @@ export async function startKkiapayTestServer(options: KkiapayTestServerOptions =
   let balance = options.balance ?? Number.POSITIVE_INFINITY;
   const transactions = new Map<string, KkiapayTestTransaction>();
   const byReference = new Map<string, string>();
-  const faults: Fault[] = [];
+  const faults = new FaultQueue<'status' | 'revert'>();
   const counts = { status: 0, revert: 0, other: 0 };
   const reverts: string[] = [];
-  const sockets = new Set<Socket>();
   let idPool = Buffer.alloc(0);
   let idOffset = 0;
 
@@ -280,23 +277,6 @@ export async function startKkiapayTestServer(options: KkiapayTestServerOptions =
     };
   };
 
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      try {
-        handle(req, res, Buffer.concat(chunks).toString('utf8'));
-      } catch (err) {
-        json(res, 500, { status: 'INTERNAL_ERROR', message: (err as Error).message });
-      }
-    });
-  });
-  server.keepAliveTimeout = 5_000;
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-
   function handle(req: http.IncomingMessage, res: http.ServerResponse, text: string): void {
     const path = new URL(req.url ?? '/', 'http://127.0.0.1').pathname.replace(/\/+$/, '');
     const call = path === '/api/v1/transactions/status' ? 'status' : path === '/api/v1/transactions/revert' ? 'revert' : 'other';
@@ -319,13 +299,7 @@ export async function startKkiapayTestServer(options: KkiapayTestServerOptions =
     const body = parseRequestBody(req, text) as { transactionId?: unknown } | undefined;
     const transactionId = typeof body?.transactionId === 'string' ? body.transactionId : undefined;
     if (call === 'revert' && transactionId !== undefined) reverts.push(transactionId);
-    const faultAt = faults.findIndex((f) => f.call === undefined || f.call === call);
-    const fault = faultAt < 0 ? undefined : faults.splice(faultAt, 1)[0];
-    if (fault?.type === 'hang') return; // socket stays open until down()/close()
-    if (fault?.type === 'fail') {
-      json(res, fault.status, fault.body);
-      return;
-    }
+    if (faults.play(call, res)) return; // a hung request stays open until down()/close()
     // Header names are case-insensitive (Node lower-cases them); the PHP/Python SDKs send X-API-KEY etc.
     if (req.headers['x-api-key'] !== publicKey || req.headers['x-private-key'] !== privateKey || req.headers['x-secret-key'] !== secretKey) {
       // 401 as the community .NET client expects (§2); the body is assumed.
@@ -383,33 +357,23 @@ export async function startKkiapayTestServer(options: KkiapayTestServerOptions =
 
   const sendWebhook = async (url: string, transactionId: string, webhookOptions: WebhookOptions = {}): Promise<WebhookDelivery[]> => {
     const body = JSON.stringify(webhookPayload(transactionId, webhookOptions.event));
-    const times = Math.max(1, Math.min(webhookOptions.times ?? 1, 1_000));
-    const attempts = Math.max(1, Math.min(webhookOptions.attempts ?? 5, 10));
-    const retryBaseMs = webhookOptions.retryBaseMs ?? 500;
-    const timeoutMs = webhookOptions.timeoutMs ?? 5_000;
-    const deliver = async (): Promise<WebhookDelivery> => {
-      const log: Array<{ at: number; status?: number; error?: string }> = [];
-      for (let attempt = 1; attempt <= attempts; attempt++) {
-        if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, retryBaseMs * (attempt - 1)));
-        const result = await postOnce(url, body, webhookOptions.secret, timeoutMs);
-        log.push({ at: Date.now(), ...result });
-        // §5: any 2xx acknowledges; anything else, 3xx included, is "not received".
-        if (result.status !== undefined && result.status >= 200 && result.status < 300) return { delivered: true, attempts: log, body };
-      }
-      return { delivered: false, attempts: log, body };
-    };
-    if (webhookOptions.concurrently) return Promise.all(Array.from({ length: times }, deliver));
-    const out: WebhookDelivery[] = [];
-    for (let i = 0; i < times; i++) out.push(await deliver());
-    return out;
+    const headers: http.OutgoingHttpHeaders = { 'user-agent': 'kkiapay-webhook (rgz test server)' };
+    if (webhookOptions.secret !== undefined) headers['x-kkiapay-secret'] = webhookOptions.secret;
+    // §5: any 2xx acknowledges; anything else, 3xx included, is "not received".
+    const deliveries = await deliverWebhooks({ ...webhookOptions, attempts: webhookOptions.attempts ?? 5 }, () =>
+      postWebhook(url, body, headers, webhookOptions.timeoutMs ?? 5_000),
+    );
+    return deliveries.map(({ delivered, attempts }) => ({ delivered, attempts, body }));
   };
 
-  const port = await listen(server, options.port ?? 0);
-  let listening = true;
+  const peer = await startLoopbackPeer(handle, {
+    port: options.port,
+    internalError: (err) => ({ status: 'INTERNAL_ERROR', message: err.message }),
+  });
 
   return {
-    url: `http://127.0.0.1:${port}`,
-    port,
+    url: peer.url,
+    port: peer.port,
     publicKey,
     privateKey,
     secretKey,
@@ -440,23 +404,13 @@ export async function startKkiapayTestServer(options: KkiapayTestServerOptions =
     },
     failNext(n, status = 503, body, call) {
       const fallback = { status: status >= 500 ? 'INTERNAL_ERROR' : 'ERROR', message: http.STATUS_CODES[status] ?? 'error' };
-      for (let i = 0; i < n; i++) faults.push({ type: 'fail', status, body: body ?? fallback, call });
+      faults.fail(n, status, body ?? fallback, call);
     },
     hangNext(n, call) {
-      for (let i = 0; i < n; i++) faults.push({ type: 'hang', call });
+      faults.hang(n, call);
     },
-    async down() {
-      if (!listening) return;
-      listening = false;
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const socket of sockets) socket.destroy();
-      await closed;
-    },
-    async up() {
-      if (listening) return;
-      await listen(server, port);
-      listening = true;
-    },
+    down: () => peer.down(),
+    up: () => peer.up(),
     webhookPayload,
     sendWebhook,
     requestCount: (call) => (call === undefined ? counts.status + counts.revert + counts.other : counts[call]),
@@ -464,33 +418,15 @@ export async function startKkiapayTestServer(options: KkiapayTestServerOptions =
     reset() {
       transactions.clear();
       byReference.clear();
-      faults.length = 0;
+      faults.clear();
       reverts.length = 0;
       counts.status = 0;
       counts.revert = 0;
       counts.other = 0;
       balance = options.balance ?? Number.POSITIVE_INFINITY;
     },
-    async close() {
-      if (!listening) return;
-      listening = false;
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      // Hung requests and idle keep-alive sockets hold the server open; cut them.
-      for (const socket of sockets) socket.destroy();
-      await closed;
-    },
+    close: () => peer.close(),
   };
-}
-
-function listen(server: http.Server, port: number): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
-    const onError = (err: Error) => reject(err);
-    server.once('error', onError);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', onError);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
 }
 
 /** JSON or form-encoded (the WooCommerce plugin posts a form, §2). */
@@ -502,38 +438,4 @@ function parseRequestBody(req: http.IncomingMessage, text: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-function json(res: http.ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
-/** One webhook POST; never throws. */
-function postOnce(url: string, body: string, secret: string | undefined, timeoutMs: number): Promise<{ status?: number; error?: string }> {
-  return new Promise((resolve) => {
-    const headers: http.OutgoingHttpHeaders = {
-      'content-type': 'application/json',
-      'content-length': Buffer.byteLength(body),
-      'user-agent': 'kkiapay-webhook (rgz test server)',
-    };
-    if (secret !== undefined) headers['x-kkiapay-secret'] = secret;
-    let done = false;
-    const settle = (result: { status?: number; error?: string }) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      req.destroy();
-      resolve(result);
-    };
-    const req = http.request(url, { method: 'POST', headers, agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => settle({ status: res.statusCode ?? 0 }));
-      res.on('error', () => settle({ status: res.statusCode ?? 0 }));
-    });
-    const timer = setTimeout(() => settle({ error: 'timeout' }), timeoutMs);
-    req.on('error', (err: NodeJS.ErrnoException) => settle({ error: err.code ?? err.message }));
-    req.end(body);
-  });
 }

@@ -3,10 +3,20 @@
  * failure without a status line is classified by whether the request had left and whether it was a read.
  */
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FailureKind, OutboundError } from './common.js';
-import { failureKindOfStatus, type HttpExchangeRequest, httpExchange, jsonString, parseJsonBody, parseRetryAfter } from './outbound-http.js';
+import {
+  ApiEndpoint,
+  failureKindOfStatus,
+  type HttpExchangeRequest,
+  httpExchange,
+  jsonString,
+  observeCall,
+  parseJsonBody,
+  parseRetryAfter,
+} from './outbound-http.js';
 
 class PeerError extends OutboundError {
   constructor(kind: FailureKind, message: string, cause: unknown) {
@@ -156,5 +166,45 @@ describe('answer readers', () => {
     expect(failureKindOfStatus(500, true)).toBe('retryable');
     expect(failureKindOfStatus(400, true)).toBe('permanent');
     expect(failureKindOfStatus(401, false)).toBe('permanent');
+  });
+});
+
+describe('ApiEndpoint', () => {
+  it('keeps a path prefix, pools sockets for reads only, and rejects a non-http(s) base with the caller error', () => {
+    const endpoint = new ApiEndpoint('https://proxy.example/acme', { maxSockets: 7, invalid: (m) => new Error(m) });
+    try {
+      expect(endpoint.url('/v1/things?page=2').toString()).toBe('https://proxy.example/acme/v1/things?page=2');
+      const read = endpoint.agent(true);
+      const write = endpoint.agent(false);
+      expect(read).not.toBe(write);
+      // `keepAlive` is set by node:http but missing from its typings.
+      const keepAlive = (agent: http.Agent) => (agent as http.Agent & { keepAlive: boolean }).keepAlive;
+      expect(keepAlive(read)).toBe(true);
+      expect(read.maxSockets).toBe(7);
+      expect(keepAlive(write)).toBe(false);
+      expect(read).toBeInstanceOf(https.Agent);
+    } finally {
+      endpoint.close();
+    }
+    const plain = new ApiEndpoint('http://127.0.0.1:9/', { maxSockets: 1, invalid: (m) => new Error(m) });
+    expect(plain.agent(true)).not.toBeInstanceOf(https.Agent);
+    plain.close();
+    expect(() => new ApiEndpoint('ftp://x.example', { maxSockets: 1, invalid: (m) => new RangeError(`Acme ${m}`) })).toThrow(
+      new RangeError('Acme baseUrl must be http(s), got ftp:'),
+    );
+  });
+});
+
+describe('observeCall', () => {
+  it('reports ok, not_found for null, the failure kind, and ambiguous for other errors, with the duration', async () => {
+    const seen: Array<[string, number]> = [];
+    const onCall = (outcome: string, seconds: number) => seen.push([outcome, seconds]);
+    await expect(observeCall(async () => 1, onCall)).resolves.toBe(1);
+    await expect(observeCall(async () => null, onCall)).resolves.toBeNull();
+    await expect(observeCall(() => Promise.reject(new PeerError('retryable', 'busy', undefined)), onCall)).rejects.toBeInstanceOf(PeerError);
+    await expect(observeCall(() => Promise.reject(new TypeError('bug')), onCall)).rejects.toBeInstanceOf(TypeError);
+    expect(seen.map(([outcome]) => outcome)).toEqual(['ok', 'not_found', 'retryable', 'ambiguous']);
+    for (const [, seconds] of seen) expect(seconds).toBeGreaterThanOrEqual(0);
+    await expect(observeCall(async () => 'no observer', undefined)).resolves.toBe('no observer');
   });
 });

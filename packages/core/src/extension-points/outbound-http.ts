@@ -8,7 +8,64 @@
 
 import http from 'node:http';
 import https from 'node:https';
-import type { FailureKind } from './common.js';
+import { type FailureKind, OutboundError } from './common.js';
+
+/**
+ * A provider's API root and the sockets to reach it. Reads keep sockets alive (a reconciliation reads thousands of
+ * transactions, and a reused socket the peer had closed only costs a retry); a write gets a fresh connection each
+ * time, so a stale pooled socket can never turn a payment or an SMS into an ambiguous one.
+ */
+export class ApiEndpoint {
+  /** Ends in `/`: `url()` resolves paths relative to it, so a path prefix (a proxy) is kept. */
+  readonly base: URL;
+  private readonly readAgent: http.Agent;
+  private readonly writeAgent: http.Agent;
+
+  /** `invalid` builds the provider's error for a base URL that is not http(s). */
+  constructor(baseUrl: string, options: { readonly maxSockets: number; readonly invalid: (message: string) => Error }) {
+    this.base = new URL(baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
+    if (this.base.protocol !== 'https:' && this.base.protocol !== 'http:') {
+      throw options.invalid(`baseUrl must be http(s), got ${this.base.protocol}`);
+    }
+    const tls = this.base.protocol === 'https:';
+    const { maxSockets } = options;
+    this.readAgent = tls ? new https.Agent({ keepAlive: true, maxSockets }) : new http.Agent({ keepAlive: true, maxSockets });
+    this.writeAgent = tls ? new https.Agent({ keepAlive: false }) : new http.Agent({ keepAlive: false });
+  }
+
+  /** `path` starts with `/` and is taken relative to the base. */
+  url(path: string): URL {
+    return new URL(path.slice(1), this.base);
+  }
+
+  /** The pool for a read (`idempotent`), a fresh connection for a write. */
+  agent(idempotent: boolean): http.Agent {
+    return idempotent ? this.readAgent : this.writeAgent;
+  }
+
+  /** Close pooled sockets (on plugin stop). */
+  close(): void {
+    this.readAgent.destroy();
+    this.writeAgent.destroy();
+  }
+}
+
+/**
+ * Run one API call and tell `onCall` how it went and how long it took: `ok`, `not_found` when it resolved `null`, the
+ * `FailureKind` of an `OutboundError`, and `ambiguous` for any other failure (nothing says the peer did not act).
+ */
+export async function observeCall<T>(run: () => Promise<T>, onCall: ((outcome: string, seconds: number) => void) | undefined): Promise<T> {
+  const started = process.hrtime.bigint();
+  const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
+  try {
+    const result = await run();
+    onCall?.(result === null ? 'not_found' : 'ok', seconds());
+    return result;
+  } catch (err) {
+    onCall?.(err instanceof OutboundError ? err.kind : 'ambiguous', seconds());
+    throw err;
+  }
+}
 
 /** A status line and body as received; the caller decides what the status means. */
 export interface HttpAnswer {

@@ -23,7 +23,7 @@ import { type Database, openDatabase } from '../storage/database.js';
 export * from './contracts/index.js';
 export * as librenms from './librenms.js';
 export { radiusWire, radiusWireHex } from './nas-wire.js';
-export { TestPaymentProvider, testPaymentPlugin } from './payments.js';
+export * from './payments.js';
 export { deferred, sleep, type WaitForOptions, waitFor } from './wait.js';
 
 export type Backend = 'embedded' | 'real';

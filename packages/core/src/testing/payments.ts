@@ -17,6 +17,10 @@ import {
 } from '../extension-points/payment-provider.js';
 import { definePlugin } from '../plugin/define-plugin.js';
 
+// The plumbing of the real providers' stand-ins (FedaPay, KKiaPay test servers) and the webhook receiver their tests use.
+export * from './provider-peer.js';
+export * from './webhook-capture.js';
+
 interface Tx {
   id: string;
   reference: string;

@@ -1,12 +1,12 @@
 /**
  * A loopback HTTP receiver standing in for billing's `/hooks/payment/:id`: it records each request exactly as
- * core would hand it to `verifyWebhook` (raw body, lower-cased headers, method, query, peer address), so the tests
- * check the provider against bytes that really crossed a socket. Answers are scripted to exercise sender retries.
+ * core would hand it to `verifyWebhook` (raw body, lower-cased headers, method, query, peer address), so a provider's
+ * tests check it against bytes that really crossed a socket. Answers are scripted to exercise sender retries.
  */
 
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { WebhookRequest } from '@rgz/core';
+import type { WebhookRequest } from '../extension-points/common.js';
 
 export interface WebhookCapture {
   readonly url: string;
@@ -14,6 +14,8 @@ export interface WebhookCapture {
   readonly received: WebhookRequest[];
   /** Status codes for the next requests, in order (then 200). */
   answerNext(...statuses: number[]): void;
+  /** Run `send` (something that posts to `url`) and return the first request it brought; throws if none arrived. */
+  next(send: () => Promise<unknown>): Promise<WebhookRequest>;
   close(): Promise<void>;
 }
 
@@ -47,6 +49,13 @@ export async function startWebhookCapture(): Promise<WebhookCapture> {
     received,
     answerNext: (...statuses) => {
       script.push(...statuses);
+    },
+    async next(send) {
+      const before = received.length;
+      await send();
+      const request = received[before];
+      if (!request) throw new Error('nothing captured');
+      return request;
     },
     close: () =>
       new Promise<void>((resolve) => {
