@@ -17,6 +17,7 @@ import type { Database } from '../storage/database.js';
 import type { TaskQueue } from '../tasks/task-queue.js';
 import type { LoadedPluginInfo } from './kernel.js';
 import { registerPlanRoutes } from './plan-routes.js';
+import { PlanSchema, planView } from './plan-view.js';
 import { registerSubscriberRoutes } from './subscriber-routes.js';
 
 export interface CoreRouteDeps {
@@ -54,22 +55,6 @@ const Subscriber = z
     created_at: z.string(),
   })
   .openapi('Subscriber');
-
-const Plan = z
-  .object({
-    id: z.string().uuid(),
-    reseller_id: z.string().uuid().nullable(),
-    code: z.string(),
-    name: z.string(),
-    price_fcfa: z.number().int(),
-    quota_bytes: z.number().nullable(),
-    quota_period: z.enum(['day', 'month']).nullable(),
-    validity_seconds: z.number().int(),
-    rate_down_kbps: z.number().int().nullable(),
-    rate_up_kbps: z.number().int().nullable(),
-    active: z.boolean(),
-  })
-  .openapi('Plan');
 
 export function registerCoreRoutes(router: PluginRouter, deps: CoreRouteDeps): void {
   const { database, kv, metrics, scheduler, tokens } = deps;
@@ -351,11 +336,11 @@ export function registerCoreRoutes(router: PluginRouter, deps: CoreRouteDeps): v
       tags: ['core'],
       summary: 'Plans on sale: the default catalogue, with a reseller’s overrides when `reseller` is given',
       request: { query: z.object({ reseller: z.string().uuid().optional() }) },
-      responses: { 200: json(z.object({ items: z.array(Plan) }), 'Plans') },
+      responses: { 200: json(z.object({ items: z.array(PlanSchema) }), 'Plans') },
     }),
     async (c) => {
       const { reseller } = c.req.valid('query');
-      return c.json({ items: await plansOnSale(c.get('db'), reseller ?? null) }, 200);
+      return c.json({ items: (await plansOnSale(c.get('db'), reseller ?? null)).map(planView) }, 200);
     },
   );
 

@@ -11,42 +11,13 @@ import { plansOnSale } from '../domain/plans.js';
 import type { CoreDatabase, Plan } from '../domain/schema.js';
 import { httpErrors } from '../errors/rgz-error.js';
 import { defineRoute, jsonContent as json, type PluginRouter, problemContent as problem, UuidIdParam } from '../http/router.js';
-
-const PlanView = z
-  .object({
-    id: z.string().uuid(),
-    reseller_id: z.string().uuid().nullable(),
-    code: z.string(),
-    name: z.string(),
-    price_fcfa: z.number().int(),
-    quota_bytes: z.number().nullable(),
-    quota_period: z.enum(['day', 'month']).nullable(),
-    validity_seconds: z.number().int(),
-    rate_down_kbps: z.number().int().nullable(),
-    rate_up_kbps: z.number().int().nullable(),
-    active: z.boolean(),
-  })
-  .openapi('PlanView');
+import { PlanSchema, planView } from './plan-view.js';
 
 const CodeParams = UuidIdParam.extend({
   code: z
     .string()
     .regex(/^[A-Z0-9_-]{1,40}$/, 'a plan code such as DAY10MB')
     .openapi({ param: { name: 'code', in: 'path' }, example: 'DAY10MB' }),
-});
-
-const view = (p: Plan): z.infer<typeof PlanView> => ({
-  id: p.id,
-  reseller_id: p.reseller_id,
-  code: p.code,
-  name: p.name,
-  price_fcfa: Number(p.price_fcfa),
-  quota_bytes: p.quota_bytes === null ? null : Number(p.quota_bytes),
-  quota_period: p.quota_period,
-  validity_seconds: Number(p.validity_seconds),
-  rate_down_kbps: p.rate_down_kbps,
-  rate_up_kbps: p.rate_up_kbps,
-  active: p.active,
 });
 
 export function registerPlanRoutes(router: PluginRouter): void {
@@ -69,7 +40,7 @@ export function registerPlanRoutes(router: PluginRouter): void {
       summary: 'A reseller’s prices: the default catalogue, its overrides (active or withdrawn) and what its subscribers are offered',
       request: { params: UuidIdParam },
       responses: {
-        200: json(z.object({ defaults: z.array(PlanView), overrides: z.array(PlanView), on_sale: z.array(PlanView) }), 'Plans'),
+        200: json(z.object({ defaults: z.array(PlanSchema), overrides: z.array(PlanSchema), on_sale: z.array(PlanSchema) }), 'Plans'),
         404: problem('No such reseller (or not you)'),
       },
     }),
@@ -79,7 +50,7 @@ export function registerPlanRoutes(router: PluginRouter): void {
       await reseller(db, id);
       const defaults = await db.selectFrom('plans').selectAll().where('reseller_id', 'is', null).orderBy('price_fcfa').orderBy('code').execute();
       const overrides = await db.selectFrom('plans').selectAll().where('reseller_id', '=', id).orderBy('price_fcfa').orderBy('code').execute();
-      return c.json({ defaults: defaults.map(view), overrides: overrides.map(view), on_sale: (await plansOnSale(db, id)).map(view) }, 200);
+      return c.json({ defaults: defaults.map(planView), overrides: overrides.map(planView), on_sale: (await plansOnSale(db, id)).map(planView) }, 200);
     },
   );
 
@@ -116,7 +87,7 @@ export function registerPlanRoutes(router: PluginRouter): void {
         },
       },
       responses: {
-        200: json(PlanView, 'The override, on sale'),
+        200: json(PlanSchema, 'The override, on sale'),
         404: problem('No such reseller (or not you)'),
         422: problem('No plan with this code in the default catalogue'),
       },
@@ -158,7 +129,7 @@ export function registerPlanRoutes(router: PluginRouter): void {
         });
         return row;
       });
-      return c.json(view(out), 200);
+      return c.json(planView(out), 200);
     },
   );
 
@@ -170,7 +141,7 @@ export function registerPlanRoutes(router: PluginRouter): void {
       tags,
       summary: 'Withdraw this reseller’s override: its subscribers are offered the default plan again (the row is kept, inactive, for past purchases)',
       request: { params: CodeParams },
-      responses: { 200: json(PlanView, 'The withdrawn override'), 404: problem('No such reseller or no active override for this code') },
+      responses: { 200: json(PlanSchema, 'The withdrawn override'), 404: problem('No such reseller or no active override for this code') },
     }),
     async (c) => {
       const db = dbOf(c);
@@ -196,7 +167,7 @@ export function registerPlanRoutes(router: PluginRouter): void {
         });
         return row;
       });
-      return c.json(view(out), 200);
+      return c.json(planView(out), 200);
     },
   );
 }
