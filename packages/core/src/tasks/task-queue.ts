@@ -132,6 +132,10 @@ export class PgTaskQueue implements TaskQueue {
     if (row) {
       // Wake the workers of every replica, this one included. Inside a transaction PostgreSQL delivers the
       // notification at commit, exactly when the row becomes visible; without it the task waited for a poll.
+      // A separate statement on purpose: folded into the INSERT (a CTE), a plain enqueue becomes a transaction that
+      // both writes and notifies, and such commits are serialised by PostgreSQL's global notify lock, WAL flush
+      // included — at 500 portal logins/s the enqueue went from ~8 to ~17 ms p50 and the pool wait p95 from 21 to
+      // 226 ms. A lone `select pg_notify` has no transaction id and no flush.
       await sql`select pg_notify(${TASKS_CHANNEL}, ${type.name})`.execute(db);
       if (!options.trx) this.wake();
     }
