@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import {
+  auditInsert,
   ConfigError,
   definePlugin,
   defineRoute,
@@ -39,7 +40,7 @@ import { deriveOtpKeys, generateSessionPassword, openCode, sealCode } from './ot
 import { OtpStore, portalKeys } from './otp-store.js';
 import { NAS_PARAMS, renderPage } from './page.js';
 import { normalisePhone } from './phone.js';
-import { activePlanView, findOrCreateSubscriber, planView, recordDevice, resolveReseller } from './subscribers.js';
+import { activePlanView, deviceUpsert, loginSubscriber, planView, resolveReseller } from './subscribers.js';
 
 export { configSchema, type PortalConfig } from './config.js';
 export { normaliseMac } from './mac.js';
@@ -199,7 +200,8 @@ export default definePlugin({
     ctx.tasks.handle(
       sendOtp,
       async (payload, task) => {
-        const live = await store.readRecord(payload.phone);
+        // The code's remaining life (for the SMS text) is read with it: one round trip.
+        const [live, ttl] = await Promise.all([store.readRecord(payload.phone), ctx.kv.ttl(portalKeys.otp(payload.phone))]);
         if (!live || live.id !== payload.otp_id) {
           smsOutcomes.inc({ outcome: 'skipped' });
           task.log.info({ phone: mask(payload.phone) }, 'OTP no longer live (used, replaced or expired): SMS not sent');
@@ -214,7 +216,6 @@ export default definePlugin({
           task.log.error({ phone: mask(payload.phone), err }, 'sealed OTP cannot be opened (was `secret` changed?); SMS not sent');
           return;
         }
-        const ttl = await ctx.kv.ttl(portalKeys.otp(payload.phone));
         const minutes = Math.max(1, Math.ceil((ttl > 0 ? ttl : config.otp.ttlSeconds) / 60));
         const text = fill(messages[payload.lang].sms, { brand: config.brand, code, min: minutes });
         try {
@@ -381,53 +382,52 @@ export default definePlugin({
         }
         otpChecks.inc({ outcome: 'ok' });
 
-        const resellerId = await resolveReseller(db, ctx.lookup(nasDirectory), { nasId: body.nas_id, slug: body.reseller });
-        const { subscriber, created } = await findOrCreateSubscriber(db, phone.e164, resellerId);
-        const auditCreation = (into: typeof db) =>
-          ctx.audit(
-            null,
-            {
-              action: 'subscriber.created',
-              targetType: 'subscriber',
-              targetId: subscriber.id,
-              resellerId: subscriber.reseller_id,
-              details: { via: 'portal', subscriber_ref: subscriber.subscriber_ref },
-            },
-            { trx: into },
-          );
-        if (subscriber.status !== 'active') {
-          if (created) await auditCreation(db);
-          throw new RgzError('subscriber_suspended', `account ${subscriber.subscriber_ref} is ${subscriber.status}`, { status: 403 });
-        }
-
-        // The login's database writes (the creation's audit entry, the device, the API token) are one transaction:
-        // one commit instead of three, and either all of them exist or none (a failed login leaves no token nobody
-        // received). The KV session and the plan read are independent of it and go out at the same time.
+        // Every database write of the login (a new subscriber's row and its creation's audit entry, the device, the
+        // API token) is one statement after at most one read: they commit together or not at all (a failed login
+        // leaves no token nobody received, no subscriber without its audit entry), in two round trips where a
+        // row-by-row transaction took seven. The KV session and the plan read go out beside the writes; a subscriber
+        // created just now has no plan to read.
         const password = generateSessionPassword();
         const issuedAt = new Date();
-        const [apiToken, , plan] = await Promise.all([
-          db
-            .transaction()
-            .execute(async (trx) => {
-              if (created) await auditCreation(trx);
-              if (mac) await recordDevice(trx, subscriber.id, mac);
-              return ctx.tokens.issue({
-                role: 'subscriber',
-                name: `portal ${subscriber.subscriber_ref}`,
-                subscriberId: subscriber.id,
-                resellerId: subscriber.reseller_id,
-                ttlSeconds: config.apiTokenTtlSeconds,
-                trx,
-              });
-            })
-            .then(async (token) => {
-              // The device set in KV follows the committed row (RADIUS MAC auth reads it).
-              if (mac) await ctx.kv.sadd(portalKeys.devices(subscriber.id), mac);
-              return token;
-            }),
-          ctx.kv.set(portalKeys.session(subscriber.id), JSON.stringify({ token: password, mac, issued_at: issuedAt.toISOString() }), config.sessionTtlSeconds),
-          activePlanView(db, subscriber.id, issuedAt),
-        ]);
+        let token: { token: string } | undefined;
+        const {
+          subscriber,
+          created,
+          alongside: plan,
+        } = await loginSubscriber(db, phone.e164, {
+          resellerId: () => resolveReseller(db, ctx.lookup(nasDirectory), { nasId: body.nas_id, slug: body.reseller }),
+          writes: (s, isNew) => {
+            const drafted = ctx.tokens.draft({
+              role: 'subscriber',
+              name: `portal ${s.subscriber_ref}`,
+              subscriberId: s.id,
+              resellerId: s.reseller_id,
+              ttlSeconds: config.apiTokenTtlSeconds,
+            });
+            token = drafted;
+            const creation = {
+              action: 'subscriber.created',
+              targetType: 'subscriber',
+              targetId: s.id,
+              resellerId: s.reseller_id,
+              details: { via: 'portal', subscriber_ref: s.subscriber_ref },
+            };
+            return [isNew ? auditInsert(db, null, creation) : null, mac ? deviceUpsert(db, s.id, mac) : null, drafted.insert];
+          },
+          alongside: async (s, isNew) => {
+            const session = JSON.stringify({ token: password, mac, issued_at: issuedAt.toISOString() });
+            const [, plan] = await Promise.all([
+              ctx.kv.set(portalKeys.session(s.id), session, config.sessionTtlSeconds),
+              isNew ? null : activePlanView(db, s.id, issuedAt),
+            ]);
+            return plan;
+          },
+        });
+        if (subscriber.status !== 'active' || !token) {
+          throw new RgzError('subscriber_suspended', `account ${subscriber.subscriber_ref} is ${subscriber.status}`, { status: 403 });
+        }
+        // The device set in KV follows the committed row (RADIUS MAC auth reads it).
+        if (mac) await ctx.kv.sadd(portalKeys.devices(subscriber.id), mac);
         const login = nasLogin(subscriber.subscriber_ref, password);
 
         if (plan && clientIp) {
@@ -448,7 +448,7 @@ export default definePlugin({
             phone: phone.e164,
             has_active_plan: !!plan,
             plan: plan?.view ?? null,
-            api_token: apiToken.token,
+            api_token: token.token,
             api_token_expires_at: new Date(issuedAt.getTime() + config.apiTokenTtlSeconds * 1000).toISOString(),
             nas_login: login,
           },

@@ -5,10 +5,20 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { activateSubscription, defineTask, type NasDirectory, nasDirectory, type PortalClientAuthorised, portalClientAuthorised } from '@rgz/core';
+import {
+  activateSubscription,
+  auditInsert,
+  defineTask,
+  type NasDirectory,
+  nasDirectory,
+  type PortalClientAuthorised,
+  portalClientAuthorised,
+  sql,
+} from '@rgz/core';
 import { BACKENDS, deferred, startTestServer, type TestServer, waitFor } from '@rgz/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import portal, { portalKeys, type SendOtpPayload } from './index.js';
+import { loginSubscriber } from './subscribers.js';
 import { RecordingSmsSender, recordingSmsPlugin } from './test-support/recording-sms.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { name: string; version: string };
@@ -253,6 +263,18 @@ describe.each(BACKENDS)('portal on %s storage', (backend) => {
     expect(sms.to(phones[3] as string)).toHaveLength(1);
   });
 
+  it('a number asking again from one IP counts as a request, yet the limit stays on distinct numbers (3 here)', async () => {
+    const ip = freshIp();
+    const [a, b, c, d] = [newPhone(), newPhone(), newPhone(), newPhone()];
+    expect((await request(main, a, ip)).status).toBe(202);
+    // The re-opened portal: the counter (sent with the set's SADD) goes past the limit, the set still holds one number.
+    for (let i = 0; i < 4; i++) expect((await request(main, a, ip)).status).toBe(200);
+    expect(Number(await main.kernel.kv.get(portalKeys.rateIpCount(ip)))).toBe(5);
+    expect((await request(main, b, ip)).status).toBe(202);
+    expect((await request(main, c, ip)).status).toBe(202);
+    expect(await (await request(main, d, ip)).json()).toMatchObject({ code: 'rate_limited_ip' });
+  });
+
   it('the per-IP counter is only a shortcut: when it runs ahead of the set of numbers, the set decides', async () => {
     const ip = freshIp();
     const [a, b, c, d] = [newPhone(), newPhone(), newPhone(), newPhone()];
@@ -374,6 +396,104 @@ describe.each(BACKENDS)('portal on %s storage', (backend) => {
     expect(created).toHaveLength(1);
     // Two API tokens, one per login; the session holds the latest device.
     expect(JSON.parse((await quick.kernel.kv.get(portalKeys.session(id))) as string)).toMatchObject({ mac: 'aa:bb:cc:00:00:11' });
+  });
+
+  it("a login's writes are one: when one fails, there is no subscriber, audit entry, device or token; the next login creates them", async () => {
+    const db = quick.kernel.db;
+    const phone = newPhone();
+    const refused = 'de:ad:be:ef:00:01';
+    // A device row the database refuses (a test trigger) makes the login's one statement fail after the subscriber,
+    // its audit entry and the token were written by it.
+    await sql`create or replace function portal_test_refuse_device() returns trigger language plpgsql as $$
+      begin if new.mac_address = ${sql.lit(refused)} then raise exception 'device refused by test'; end if; return new; end $$`.execute(db);
+    await sql`create trigger portal_test_refuse_device before insert on subscriber_devices for each row execute function portal_test_refuse_device()`.execute(
+      db,
+    );
+    const count = async (table: 'audit_log' | 'core_api_tokens') =>
+      Number(
+        (
+          await db
+            .selectFrom(table)
+            .select((eb) => eb.fn.countAll().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    const before = { audit: await count('audit_log'), tokens: await count('core_api_tokens') };
+    try {
+      const failed = await verify(quick, { phone, code: await codeSent(quick, quickSms, phone), mac: refused });
+      expect(failed.status).toBe(500);
+    } finally {
+      await sql`drop trigger portal_test_refuse_device on subscriber_devices`.execute(db);
+      await sql`drop function portal_test_refuse_device()`.execute(db);
+    }
+    expect(await db.selectFrom('subscribers').select('id').where('msisdn', '=', phone).executeTakeFirst()).toBeUndefined();
+    expect(await db.selectFrom('subscriber_devices').select('id').where('mac_address', '=', refused).executeTakeFirst()).toBeUndefined();
+    expect({ audit: await count('audit_log'), tokens: await count('core_api_tokens') }).toEqual(before);
+
+    await new Promise((r) => setTimeout(r, 1100));
+    const ok = await login(quick, quickSms, phone, { mac: 'de:ad:be:ef:00:02' });
+    const id = await subscriberId(quick, phone);
+    const created = await db
+      .selectFrom('audit_log')
+      .select(['target_id', 'details'])
+      .where('action', '=', 'subscriber.created')
+      .where('target_id', '=', id)
+      .execute();
+    expect(created).toHaveLength(1);
+    expect(created[0]?.details).toMatchObject({ via: 'portal', subscriber_ref: ok.subscriber_ref });
+    expect((await db.selectFrom('subscriber_devices').select('mac_address').where('subscriber_id', '=', id).execute()).map((d) => d.mac_address)).toEqual([
+      'de:ad:be:ef:00:02',
+    ]);
+    expect((await quick.request('/portal/me', { headers: quick.auth(ok.api_token) })).status).toBe(200);
+  });
+
+  it('concurrent first logins of one number create one subscriber with one audit entry; each gets its token', async () => {
+    const db = main.kernel.db;
+    const phone = newPhone();
+    // Both logins have read "no such subscriber" before either inserts: the race is certain, on both backends.
+    const arrived = deferred<void>();
+    let waiting = 0;
+    const barrier = async () => {
+      if (++waiting === 2) arrived.resolve();
+      await arrived.promise;
+      return null;
+    };
+    const one = () =>
+      loginSubscriber(db, phone, {
+        resellerId: barrier,
+        writes: (s, created) => [
+          created ? auditInsert(db, null, { action: 'subscriber.created', targetType: 'subscriber', targetId: s.id }) : null,
+          main.kernel.tokens.draft({ role: 'subscriber', name: `portal ${s.subscriber_ref}`, subscriberId: s.id }).insert,
+        ],
+        alongside: async (_s, created) => created,
+      });
+    const [a, b] = await Promise.all([one(), one()]);
+    expect(a.subscriber.id).toBe(b.subscriber.id);
+    expect([a.created, b.created].sort()).toEqual([false, true]);
+    expect([a.alongside, b.alongside].sort()).toEqual([false, true]);
+    const rows = await db.selectFrom('subscribers').selectAll().where('msisdn', '=', phone).execute();
+    expect(rows.map((r) => [r.id, r.subscriber_ref, r.status])).toEqual([[a.subscriber.id, a.subscriber.subscriber_ref, 'active']]);
+    expect(
+      await db.selectFrom('audit_log').select('id').where('action', '=', 'subscriber.created').where('target_id', '=', a.subscriber.id).execute(),
+    ).toHaveLength(1);
+    expect(await db.selectFrom('core_api_tokens').select('id').where('subscriber_id', '=', a.subscriber.id).execute()).toHaveLength(2);
+  });
+
+  it('a suspended subscriber gets 403 subscriber_suspended, and the login writes nothing (no token, device or session)', async () => {
+    const db = quick.kernel.db;
+    const phone = newPhone();
+    await login(quick, quickSms, phone);
+    const id = await subscriberId(quick, phone);
+    await db.updateTable('subscribers').set({ status: 'suspended' }).where('id', '=', id).execute();
+    await quick.kernel.kv.del(portalKeys.session(id));
+    await new Promise((r) => setTimeout(r, 1100));
+    const res = await verify(quick, { phone, code: await codeSent(quick, quickSms, phone), mac: 'de:ad:be:ef:00:03' });
+    expect(res.status).toBe(403);
+    expect(await res.json()).toMatchObject({ code: 'subscriber_suspended' });
+    expect(await db.selectFrom('core_api_tokens').select('id').where('subscriber_id', '=', id).execute()).toHaveLength(1);
+    expect(await db.selectFrom('subscriber_devices').select('id').where('subscriber_id', '=', id).execute()).toHaveLength(0);
+    expect(await quick.kernel.kv.get(portalKeys.session(id))).toBeNull();
+    expect(await quick.kernel.kv.smembers(portalKeys.devices(id))).toEqual([]);
   });
 
   it('CoovaChilli UAM: nas_login is the logon URL with response = MD5(0x00 ‖ password ‖ MD5(challenge ‖ uamsecret))', async () => {

@@ -4,7 +4,7 @@
  * Tokens are 256-bit random values, so a fast hash is enough (no password stretching needed).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { InsertQueryBuilder, InsertResult, Kysely } from 'kysely';
 import type { CoreDatabase, Role } from '../domain/schema.js';
 import { RgzError } from '../errors/rgz-error.js';
 import { currentRequestId } from '../logging/logger.js';
@@ -42,6 +42,14 @@ export interface TokenServiceOptions {
   cacheMs?: number;
 }
 
+export interface IssueInput {
+  role: Role;
+  name: string;
+  resellerId?: string | null;
+  subscriberId?: string | null;
+  ttlSeconds?: number;
+}
+
 export class TokenService {
   private readonly cache = new Map<string, { principal: Principal | null; until: number }>();
 
@@ -51,19 +59,22 @@ export class TokenService {
   ) {}
 
   /** `trx`: issue inside the caller's transaction, so the token exists only if the rest of its work commits. */
-  async issue(input: {
-    role: Role;
-    name: string;
-    resellerId?: string | null;
-    subscriberId?: string | null;
-    ttlSeconds?: number;
-    trx?: Kysely<any>;
-  }): Promise<IssuedToken> {
+  async issue(input: IssueInput & { trx?: Kysely<any> }): Promise<IssuedToken> {
+    const { token, insert } = this.draft(input, input.trx);
+    const row = await insert.executeTakeFirstOrThrow();
+    return { id: row.id, token };
+  }
+
+  /**
+   * A new token's secret and the INSERT that stores it (returning its id), not yet run: for a caller that runs it
+   * in one statement with its other writes (a data-modifying CTE), so the token exists only if they commit, without
+   * a transaction's extra round trips.
+   */
+  draft(input: IssueInput, db: Kysely<any> = this.db): { token: string; insert: InsertQueryBuilder<CoreDatabase, 'core_api_tokens', { id: string }> } {
     if (input.role === 'reseller' && !input.resellerId) throw new RgzError('token_invalid', 'a reseller token needs a reseller id', { status: 400 });
     if (input.role === 'subscriber' && !input.subscriberId) throw new RgzError('token_invalid', 'a subscriber token needs a subscriber id', { status: 400 });
     const token = PREFIX[input.role] + randomBytes(32).toString('base64url');
-    const db = (input.trx ?? this.db) as Kysely<CoreDatabase>;
-    const row = await db
+    const insert = (db as Kysely<CoreDatabase>)
       .insertInto('core_api_tokens')
       .values({
         name: input.name,
@@ -75,9 +86,8 @@ export class TokenService {
         revoked_at: null,
         last_used_at: null,
       })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    return { id: row.id, token };
+      .returning('id');
+    return { token, insert };
   }
 
   /** The principal for a presented token, or null when it is unknown, revoked or expired. */
@@ -125,17 +135,22 @@ export interface AuditInput {
 
 /** Append one audit entry; the actor is the principal, or `system` for jobs and tasks. */
 export async function writeAudit(db: Kysely<any>, actor: Principal | null, entry: AuditInput): Promise<void> {
-  await (db as Kysely<CoreDatabase>)
-    .insertInto('audit_log')
-    .values({
-      actor_role: actor?.role ?? 'system',
-      actor_id: actor?.tokenId ?? null,
-      action: entry.action,
-      target_type: entry.targetType ?? null,
-      target_id: entry.targetId ?? null,
-      reseller_id: entry.resellerId ?? actor?.resellerId ?? null,
-      details: JSON.stringify(entry.details ?? {}),
-      request_id: currentRequestId() ?? null,
-    })
-    .execute();
+  await auditInsert(db, actor, entry).execute();
+}
+
+/**
+ * The INSERT of one audit entry, not yet run: for a caller that runs it in one statement with the change it records
+ * (a data-modifying CTE), so both commit together without a transaction's extra round trips.
+ */
+export function auditInsert(db: Kysely<any>, actor: Principal | null, entry: AuditInput): InsertQueryBuilder<CoreDatabase, 'audit_log', InsertResult> {
+  return (db as Kysely<CoreDatabase>).insertInto('audit_log').values({
+    actor_role: actor?.role ?? 'system',
+    actor_id: actor?.tokenId ?? null,
+    action: entry.action,
+    target_type: entry.targetType ?? null,
+    target_id: entry.targetId ?? null,
+    reseller_id: entry.resellerId ?? actor?.resellerId ?? null,
+    details: JSON.stringify(entry.details ?? {}),
+    request_id: currentRequestId() ?? null,
+  });
 }
