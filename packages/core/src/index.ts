@@ -16,6 +16,7 @@ export {
   type Role,
   TokenService,
   type TokenServiceOptions,
+  writeAudit,
 } from './access/principals.js';
 export { OwnershipRegistry, type OwnershipRule, ResellerScopePlugin } from './access/reseller-scope.js';
 export {
@@ -49,6 +50,7 @@ export {
   chainEntryHash,
   type DocumentCheck,
   GENESIS_HASH,
+  loadConfiguredSigningKey,
   loadSigningKey,
   loadVerifyKey,
   SIGNATURE_CONTEXT,
@@ -56,30 +58,29 @@ export {
   SIGNATURE_SLOT_PREFIX,
   type SignedDocument,
   type SigningKey,
+  type SigningKeyConfig,
   sha256Hex,
   signatureMessage,
   signDigest,
   signDocument,
+  signingKeyConfigSchema,
   type VerifyKey,
   verifyChain,
   verifyDigest,
   verifyDocument,
-  loadConfiguredSigningKey,
-  signingKeyConfigSchema,
-  type SigningKeyConfig,
 } from './domain/signed-documents.js';
 export {
   type ActivateInput,
   type ActivePlan,
-  activateSubscription,
   type ActivePlanRow,
+  activateSubscription,
   findActivePlan,
   type NasPolicyChange,
-  selectActivePlans,
-  toActivePlan,
   nasPolicyChange,
   type SubscriptionActivated,
+  selectActivePlans,
   subscriptionActivated,
+  toActivePlan,
 } from './domain/subscriptions.js';
 export { quotaWindowStart, type UsageSource, usageSource } from './domain/usage.js';
 export { ConfigError, httpErrors, RgzError, type RgzErrorOptions } from './errors/rgz-error.js';

@@ -3,8 +3,6 @@
  * inside a caller's transaction (the audit row commits or rolls back with the change it describes).
  */
 import {
-  type AuditInput,
-  currentRequestId,
   defineEvent,
   type EventBus,
   type IncidentPriority,
@@ -14,7 +12,6 @@ import {
   type Logger,
   type Metrics,
   type PaymentProvider,
-  type Principal,
   type TaskQueue,
   type TaskType,
   type Transaction,
@@ -123,23 +120,6 @@ export interface BillingContext {
 }
 
 type Db = Kysely<BillingDatabase> | Transaction<BillingDatabase>;
-
-/** Append to core's audit log inside the caller's transaction (actor: the principal, or `system`). */
-export async function auditIn(db: Db, actor: Principal | null, entry: AuditInput): Promise<void> {
-  await db
-    .insertInto('audit_log')
-    .values({
-      actor_role: actor?.role ?? 'system',
-      actor_id: actor?.tokenId ?? null,
-      action: entry.action,
-      target_type: entry.targetType ?? null,
-      target_id: entry.targetId ?? null,
-      reseller_id: entry.resellerId ?? actor?.resellerId ?? null,
-      details: JSON.stringify(entry.details ?? {}),
-      request_id: currentRequestId() ?? null,
-    })
-    .execute();
-}
 
 /** Enqueue an alert in the caller's transaction (outbox): it exists only if the flagging commits, and only once. */
 export async function enqueueAlert(ctx: BillingContext, trx: Db, alert: Omit<BillingAlert, 'at'>): Promise<void> {

@@ -5,8 +5,8 @@
  * A `billing_refunds` row per payment makes a repeated request safe: a retry after an unknown outcome first asks
  * the provider whether the transaction is already refunded.
  */
-import { httpErrors, nasPolicyChange, PaymentProviderError, type Principal, type RefundResult, RgzError } from '@rgz/core';
-import { auditIn, type BillingContext, paymentRefunded } from './context.js';
+import { httpErrors, nasPolicyChange, PaymentProviderError, type Principal, type RefundResult, RgzError, writeAudit } from '@rgz/core';
+import { type BillingContext, paymentRefunded } from './context.js';
 import { reversePayment } from './ledger.js';
 
 export interface RefundOutcome {
@@ -136,7 +136,7 @@ export async function bookRefund(
         { trx, dedupeKey: `nas.policy-change:refund:${paymentId}` },
       );
     }
-    await auditIn(trx, actor, {
+    await writeAudit(trx, actor, {
       action: 'billing.payment.refunded',
       targetType: 'billing_payment',
       targetId: paymentId,

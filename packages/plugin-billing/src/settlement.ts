@@ -18,8 +18,16 @@
  *  - a credited payment the provider now reports refunded/failed → flagged `needs_review`, alert (never reversed
  *    automatically: a refund is an explicit action).
  */
-import { activateSubscription, type CoreDatabase, nasPolicyChange, type PaymentTransaction, subscriptionActivated, type Transaction } from '@rgz/core';
-import { auditIn, type BillingContext, enqueueAlert, paymentCredited } from './context.js';
+import {
+  activateSubscription,
+  type CoreDatabase,
+  nasPolicyChange,
+  type PaymentTransaction,
+  subscriptionActivated,
+  type Transaction,
+  writeAudit,
+} from '@rgz/core';
+import { type BillingContext, enqueueAlert, paymentCredited } from './context.js';
 import { paymentLines, post } from './ledger.js';
 import type { PaymentStatus, PaymentUpdate } from './schema.js';
 import { type Split, splitPayment } from './split.js';
@@ -128,7 +136,7 @@ export async function settle(ctx: BillingContext, providerId: string, tx: Paymen
         return false;
       }
       await setPayment({ status, review: 'needs_review', review_reason: reason, ...extra });
-      await auditIn(trx, null, {
+      await writeAudit(trx, null, {
         action: `billing.payment.${kind}`,
         targetType: 'billing_payment',
         targetId: payment.id,
@@ -307,7 +315,7 @@ export async function settle(ctx: BillingContext, providerId: string, tx: Paymen
       { subscriberId: order.subscriber_id, reason: 'plan_activated', subscriptionId: subscription.id },
       { trx, dedupeKey: `nas.policy-change:payment:${payment.id}` },
     );
-    await auditIn(trx, null, {
+    await writeAudit(trx, null, {
       action: 'billing.payment.credited',
       targetType: 'billing_payment',
       targetId: payment.id,
@@ -391,7 +399,7 @@ export async function flagPayment(ctx: BillingContext, paymentId: string, kind: 
       .set({ review: 'needs_review', review_reason: reason, updated_at: new Date() })
       .where('id', '=', paymentId)
       .execute();
-    await auditIn(trx, null, {
+    await writeAudit(trx, null, {
       action: `billing.payment.${kind}`,
       targetType: 'billing_payment',
       targetId: paymentId,

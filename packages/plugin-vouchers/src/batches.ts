@@ -7,9 +7,9 @@
  * principal (the three vouchers tables are reseller-owned), so nothing here filters by reseller by hand.
  */
 import { randomUUID } from 'node:crypto';
-import { type CoreDatabase, httpErrors, type Kysely, type Principal, plansOnSale, RgzError, sql } from '@rgz/core';
+import { type CoreDatabase, httpErrors, type Kysely, type Principal, plansOnSale, RgzError, sql, writeAudit } from '@rgz/core';
 import { formatCode, generateCode, hashCode, open, seal } from './codes.js';
-import { auditIn, type VouchersContext } from './context.js';
+import type { VouchersContext } from './context.js';
 import { renderTicketSheet } from './pdf.js';
 import type { VoucherStatus, VouchersDatabase } from './schema.js';
 
@@ -157,7 +157,7 @@ export async function createBatch(ctx: VouchersContext, db: Db, actor: Principal
         .insertInto('vouchers_batch_pdfs')
         .values({ batch_id: batchId, reseller_id: resellerId, sealed: seal(ctx.keys, pdf, batchId), size_bytes: pdf.length, expires_at: pdfExpiresAt })
         .execute();
-      await auditIn(trx, actor, {
+      await writeAudit(trx, actor, {
         action: 'vouchers.batch.created',
         targetType: 'vouchers_batch',
         targetId: batchId,
@@ -279,7 +279,7 @@ export async function revokeBatch(db: Db, actor: Principal, id: string, reason: 
     const n = Number(revoked.numUpdatedRows);
     await trx.updateTable('vouchers_batches').set({ status: 'revoked', revoked_at: sql`coalesce(revoked_at, now())` }).where('id', '=', id).execute();
     await trx.deleteFrom('vouchers_batch_pdfs').where('batch_id', '=', id).execute();
-    await auditIn(trx, actor, {
+    await writeAudit(trx, actor, {
       action: 'vouchers.batch.revoked',
       targetType: 'vouchers_batch',
       targetId: id,
@@ -311,7 +311,7 @@ export async function batchCsv(db: Db, actor: Principal, id: string): Promise<st
         .join(','),
     );
   }
-  await auditIn(db, actor, {
+  await writeAudit(db, actor, {
     action: 'vouchers.batch.exported',
     targetType: 'vouchers_batch',
     targetId: id,
@@ -338,7 +338,7 @@ export async function batchPdf(ctx: VouchersContext, db: Db, actor: Principal, i
     .set((eb) => ({ downloads: eb('downloads', '+', 1) }))
     .where('batch_id', '=', id)
     .execute();
-  await auditIn(db, actor, {
+  await writeAudit(db, actor, {
     action: 'vouchers.batch.pdf_downloaded',
     targetType: 'vouchers_batch',
     targetId: id,

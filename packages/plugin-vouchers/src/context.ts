@@ -1,17 +1,5 @@
 /** What the vouchers plugin's parts share: handles, keys, metrics and the audit helper that writes in a transaction. */
-import {
-  type AuditInput,
-  currentRequestId,
-  type EventBus,
-  type Kv,
-  type Kysely,
-  type LedgerWriter,
-  type Logger,
-  type Metrics,
-  type Principal,
-  type TaskQueue,
-  type Transaction,
-} from '@rgz/core';
+import type { EventBus, Kv, Kysely, LedgerWriter, Logger, Metrics, TaskQueue } from '@rgz/core';
 import type { VoucherKeys } from './codes.js';
 import type { VouchersConfig } from './config.js';
 import type { VouchersDatabase } from './schema.js';
@@ -52,23 +40,4 @@ export interface VouchersContext {
   timezone: string;
   /** The portal page printed on tickets (ends with `/`). */
   portalUrl: string;
-}
-
-type Db = Kysely<VouchersDatabase> | Transaction<VouchersDatabase>;
-
-/** Append to core's audit log inside the caller's transaction (actor: the principal, or `system`). */
-export async function auditIn(db: Db, actor: Principal | null, entry: AuditInput): Promise<void> {
-  await db
-    .insertInto('audit_log')
-    .values({
-      actor_role: actor?.role ?? 'system',
-      actor_id: actor?.tokenId ?? null,
-      action: entry.action,
-      target_type: entry.targetType ?? null,
-      target_id: entry.targetId ?? null,
-      reseller_id: entry.resellerId ?? actor?.resellerId ?? null,
-      details: JSON.stringify(entry.details ?? {}),
-      request_id: currentRequestId() ?? null,
-    })
-    .execute();
 }

@@ -24,10 +24,11 @@ import {
   subscriptionActivated,
   type Transaction,
   type VoucherRedemption,
+  writeAudit,
 } from '@rgz/core';
 import { serialOf } from './batches.js';
 import { hashCode, normaliseCode } from './codes.js';
-import { auditIn, type VouchersContext } from './context.js';
+import type { VouchersContext } from './context.js';
 
 export const voucherKeys = {
   lock: (subscriberId: string) => `rgz:voucher:lock:${subscriberId}`,
@@ -205,7 +206,7 @@ async function attempt(
       planCode: batch.plan_code,
       serial,
     });
-    await auditIn(trx, input.actor ?? null, {
+    await writeAudit(trx, input.actor ?? null, {
       action: 'vouchers.voucher.redeemed',
       targetType: 'vouchers_voucher',
       targetId: claimed.id,
@@ -261,7 +262,7 @@ async function attempt(
     const n = await ctx.kv.incr(l.key, l.windowSeconds);
     if (n === l.failures) {
       // The attempt that reaches a limit: audited once per window, not on every refused attempt after it.
-      await auditIn(ctx.db, input.actor ?? null, {
+      await writeAudit(ctx.db, input.actor ?? null, {
         action: 'vouchers.redeem.blocked',
         targetType: l.scope === 'ip' ? 'client_ip' : 'subscriber',
         targetId: l.scope === 'ip' ? input.clientIp : subscriber.id,
