@@ -11,10 +11,13 @@
 //     the first poll (which detects every profile) and a steady-state one. Default 1 000 CPEs; --full for 10 000.
 // Only 127.0.0.0/8 addresses are used. Nothing is written to docs/: figures go to the console and bench/out/.
 // Usage: node bench/snmp-poll.mjs [--cpes 1000] [--fleet 1000 | --full] [--rounds 3] [--concurrency 200]
-//                                 [--timeout-ms 2000] [--retries 1] [--embedded]
+//                                 [--timeout-ms 2000] [--retries 1] [--embedded] [--cpu-prof] [--rgz-only]
+// --rgz-only skips the exporter's rounds (no ratio): for profiling RGZ's side quickly.
+// --cpu-prof writes a CPU profile of RGZ's measured ratio rounds only (not the set-up, not the exporter's rounds) to
+// bench/out/prof-snmp/rgz-rounds.cpuprofile (open it in Chrome DevTools or speedscope).
 import { spawn, spawnSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,6 +46,8 @@ const { values } = parseArgs({
     'timeout-ms': { type: 'string', default: '2000' },
     retries: { type: 'string', default: '1' },
     embedded: { type: 'boolean' },
+    'cpu-prof': { type: 'boolean' },
+    'rgz-only': { type: 'boolean' },
   },
 });
 const CPES = Number(values.cpes);
@@ -158,6 +163,12 @@ async function startCpes(n) {
   }
   return {
     ports,
+    /** CPU seconds the snmpd processes have used so far (utime + stime, /proc). */
+    cpuSeconds: () =>
+      procs.reduce((sum, p) => {
+        const fields = readFileSync(`/proc/${p.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+        return sum + (Number(fields[11]) + Number(fields[12])) / 100;
+      }, 0),
     stop: async () => {
       for (const p of procs) p.kill('SIGTERM');
       await Promise.all(procs.map((p) => (p.exitCode === null ? new Promise((r) => p.once('exit', r)) : null)));
@@ -226,10 +237,13 @@ async function setDevices(rgz, endpoints) {
 
 async function rgzPoll(rgz) {
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const out = await rgz.kernel.scheduler.trigger('snmp.poll');
   const seconds = (performance.now() - t0) / 1000;
+  // CPU of this process (RGZ; the CPEs and PostgreSQL are other processes): steadier than seconds on a shared machine.
+  const cpu = process.cpuUsage(cpu0);
   if (out.status !== 'succeeded') throw new Error(`snmp.poll ${out.status}: ${out.error}`);
-  return { seconds, summary: out.result };
+  return { seconds, cpuMs: (cpu.user + cpu.system) / 1000, summary: out.result };
 }
 
 // --- prometheus-snmp-exporter ------------------------------------------------------------------------------------
@@ -317,6 +331,27 @@ async function exporterRound(exporter, ports) {
   return { seconds: (performance.now() - t0) / 1000, failed };
 }
 
+/** Profiles `fn` with the in-process inspector when --cpu-prof is given (only the RGZ rounds, not the set-up). */
+async function profiled(name, fn) {
+  if (!values['cpu-prof']) return fn();
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
+  try {
+    return await fn();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    const dir = join(root, 'bench/out/prof-snmp');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `${name}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+    console.error(`[bench] CPU profile: ${join(dir, `${name}.cpuprofile`)}`);
+  }
+}
+
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 // --- run -----------------------------------------------------------------------------------------------------------
@@ -336,20 +371,28 @@ try {
     const warm = await rgzPoll(rgz); // detects every profile, sets the counter baselines
     if (warm.summary.results.ok !== CPES) throw new Error(`warm-up poll: ${JSON.stringify(warm.summary.results)}`);
     const rgzRounds = [];
-    for (let i = 0; i < ROUNDS; i++) rgzRounds.push(await rgzPoll(rgz));
-    const exporter = await startExporter();
-    await exporterRound(exporter, cpes.ports);
+    const snmpdCpu0 = cpes.cpuSeconds();
+    await profiled('rgz-rounds', async () => {
+      for (let i = 0; i < ROUNDS; i++) rgzRounds.push(await rgzPoll(rgz));
+    });
+    const snmpdCpuPerCpe = ((cpes.cpuSeconds() - snmpdCpu0) * 1000) / (CPES * ROUNDS);
     const expRounds = [];
-    for (let i = 0; i < ROUNDS; i++) expRounds.push(await exporterRound(exporter, cpes.ports));
-    exporter.stop();
+    if (!values['rgz-only']) {
+      const exporter = await startExporter();
+      await exporterRound(exporter, cpes.ports);
+      for (let i = 0; i < ROUNDS; i++) expRounds.push(await exporterRound(exporter, cpes.ports));
+      exporter.stop();
+    }
     await cpes.stop();
     const rgzSeconds = median(rgzRounds.map((r) => r.seconds));
-    const expSeconds = median(expRounds.map((r) => r.seconds));
+    const expSeconds = expRounds.length ? median(expRounds.map((r) => r.seconds)) : Number.NaN;
     const r = {
       rgz: {
         seconds: rgzRounds.map((x) => x.seconds),
         cpesPerSecond: CPES / rgzSeconds,
         requestsPerPoll: rgzRounds[0].summary.requests / CPES,
+        cpuMsPerCpe: median(rgzRounds.map((x) => x.cpuMs / CPES)),
+        snmpdCpuMsPerCpe: snmpdCpuPerCpe,
         ok: rgzRounds.map((x) => x.summary.results.ok),
         phasesMs: rgzRounds.map((x) => x.summary.phasesMs),
       },
@@ -365,39 +408,47 @@ try {
     console.log(
       `| RGZ snmp.poll job | request + parse + store + metrics (${fmt(r.rgz.requestsPerPoll, 1)} SNMP requests) | ${fmt(rgzSeconds, 2)} | ${fmt(r.rgz.cpesPerSecond, 0)} | ${fmt(r.ratio, 2)} |`,
     );
-    console.log(`| prometheus-snmp-exporter 0.21 (peer) | request + parse + exposition | ${fmt(expSeconds, 2)} | ${fmt(r.exporter.cpesPerSecond, 0)} | 1.00 |`);
+    if (expRounds.length)
+      console.log(
+        `| prometheus-snmp-exporter 0.21 (peer) | request + parse + exposition | ${fmt(expSeconds, 2)} | ${fmt(r.exporter.cpesPerSecond, 0)} | 1.00 |`,
+      );
+    console.log(
+      `RGZ rounds, s: ${r.rgz.seconds.map((x) => fmt(x, 2)).join(', ')}; RGZ process CPU per CPE (median): ${fmt(r.rgz.cpuMsPerCpe, 3)} ms; snmpd CPU per CPE polled by RGZ: ${fmt(r.rgz.snmpdCpuMsPerCpe, 3)} ms`,
+    );
     if (r.exporter.failed.some((n) => n > 0)) console.log(`(exporter scrapes without the expected values: ${r.exporter.failed.join(', ')})`);
   }
 
-  // 2. Fleet with 10 % not answering.
-  const dead = Math.round(FLEET * 0.1);
-  console.error(`[bench] fleet of ${FLEET} CPEs, ${dead} not answering`);
-  const fleet = await startCpes(FLEET - dead);
-  const endpoints = fleet.ports.map((p) => ['127.0.0.1', p]);
-  for (let i = 0; i < dead; i++) endpoints.push([`127.3.${Math.floor(i / 250)}.${(i % 250) + 1}`, 1]);
-  await setDevices(rgz, endpoints);
-  const first = await rgzPoll(rgz);
-  const steady = await rgzPoll(rgz);
-  await fleet.stop();
+  // 2. Fleet with 10 % not answering (skipped with --fleet 0).
+  if (FLEET > 0) {
+    const dead = Math.round(FLEET * 0.1);
+    console.error(`[bench] fleet of ${FLEET} CPEs, ${dead} not answering`);
+    const fleet = await startCpes(FLEET - dead);
+    const endpoints = fleet.ports.map((p) => ['127.0.0.1', p]);
+    for (let i = 0; i < dead; i++) endpoints.push([`127.3.${Math.floor(i / 250)}.${(i % 250) + 1}`, 1]);
+    await setDevices(rgz, endpoints);
+    const first = await rgzPoll(rgz);
+    const steady = await rgzPoll(rgz);
+    await fleet.stop();
+    results.fleet = {
+      cpes: FLEET,
+      dead,
+      first: { seconds: first.seconds, results: first.summary.results, phasesMs: first.summary.phasesMs },
+      steady: { seconds: steady.seconds, results: steady.summary.results, phasesMs: steady.summary.phasesMs },
+    };
+    const phases = (p) => `${fmt(p.prepare / 1000, 1)} / ${fmt(p.poll / 1000, 1)} / ${fmt(p.storeTail / 1000, 1)} (writing ${fmt(p.writing / 1000, 1)})`;
+    console.log(
+      `\nFleet poll: ${FLEET} CPEs, ${dead} (10 %) not answering (127.3.x.y, nothing listening); concurrency ${CONCURRENCY}, timeout ${TIMEOUT_MS} ms × ${RETRIES + 1} (× 1 once known down); RGZ on ${rgz.backend}\n`,
+    );
+    console.log('| poll | seconds | ok | timeout | prepare / poll / store tail, s |');
+    console.log('|---|---|---|---|---|');
+    console.log(
+      `| first (detects every profile) | ${fmt(first.seconds, 1)} | ${first.summary.results.ok} | ${first.summary.results.timeout} | ${phases(first.summary.phasesMs)} |`,
+    );
+    console.log(
+      `| steady state | ${fmt(steady.seconds, 1)} | ${steady.summary.results.ok} | ${steady.summary.results.timeout} | ${phases(steady.summary.phasesMs)} |`,
+    );
+  }
   await rgz.kernel.stop();
-  results.fleet = {
-    cpes: FLEET,
-    dead,
-    first: { seconds: first.seconds, results: first.summary.results, phasesMs: first.summary.phasesMs },
-    steady: { seconds: steady.seconds, results: steady.summary.results, phasesMs: steady.summary.phasesMs },
-  };
-  const phases = (p) => `${fmt(p.prepare / 1000, 1)} / ${fmt(p.poll / 1000, 1)} / ${fmt(p.storeTail / 1000, 1)} (writing ${fmt(p.writing / 1000, 1)})`;
-  console.log(
-    `\nFleet poll: ${FLEET} CPEs, ${dead} (10 %) not answering (127.3.x.y, nothing listening); concurrency ${CONCURRENCY}, timeout ${TIMEOUT_MS} ms × ${RETRIES + 1} (× 1 once known down); RGZ on ${rgz.backend}\n`,
-  );
-  console.log('| poll | seconds | ok | timeout | prepare / poll / store tail, s |');
-  console.log('|---|---|---|---|---|');
-  console.log(
-    `| first (detects every profile) | ${fmt(first.seconds, 1)} | ${first.summary.results.ok} | ${first.summary.results.timeout} | ${phases(first.summary.phasesMs)} |`,
-  );
-  console.log(
-    `| steady state | ${fmt(steady.seconds, 1)} | ${steady.summary.results.ok} | ${steady.summary.results.timeout} | ${phases(steady.summary.phasesMs)} |`,
-  );
   mkdirSync(join(root, 'bench/out'), { recursive: true });
   writeFileSync(join(root, 'bench/out/snmp-poll.json'), JSON.stringify(results, null, 2));
 } finally {

@@ -146,10 +146,11 @@ export async function runPoll(ctx: SnmpContext, options: { signal?: AbortSignal;
       results[outcome.result]++;
       requests += outcome.requests;
       if (built.sample.rx_bps !== null || built.sample.tx_bps !== null) withRates++;
-      ctx.metrics.polls.inc({ result: outcome.result });
     },
     options.signal,
   );
+  // Once per result kind rather than a labelled lookup per device.
+  for (const kind of POLL_RESULTS) if (results[kind] > 0) ctx.metrics.polls.inc({ result: kind }, results[kind]);
   const polledAt = performance.now();
   await writer.close();
   const storedAt = performance.now();

@@ -109,8 +109,7 @@ export async function pollDevice(
       }
       polledAt = new Date();
       const plan = profile.plan;
-      const got = plan.get.length ? await client.get(plan.get) : [];
-      const walked = plan.walk.length ? await client.walk(plan.walk, plan.maxRepetitions ?? options.maxRepetitions ?? 20) : [];
+      const { got, walked } = await client.fetch(plan.get, plan.walk, plan.maxRepetitions ?? options.maxRepetitions ?? 20);
       let sample: CpeSample;
       try {
         sample = profile.parse({ varbinds: [...got, ...walked.flat()], polledAt });

@@ -9,7 +9,7 @@ import { librenms, parseSnmprec } from '@rgz/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGenericProfile } from './generic-profile.js';
 import { pollDevice, runPool } from './poller.js';
-import { SnmpClient, SnmpError } from './session.js';
+import { compareOids, SnmpClient, SnmpError } from './session.js';
 import {
   type Agent,
   HAS_SNMPD,
@@ -99,6 +99,39 @@ describe.skipIf(!HAS_SNMPSIM)(`against snmpsim${HAS_SNMPSIM ? '' : ` (${NO_SNMPS
     );
     expect(out).toMatchObject({ result: 'ok', profileId: 'if-mib', detected: true });
     expect(out.sample?.interfaces.find((i) => i.ifIndex === 3)).toMatchObject({ counterBits: 32, inOctets: 4_294_000_000n });
+  });
+
+  it("fetch: the plan's scalars ride on the walk's first GetBulk — same varbinds as a Get then a walk, one request fewer", async () => {
+    const target = { address: '127.0.0.1', port: sim.port, snmp: { version: '2c' as const, community: 'wrap-a' } };
+    const roots = ['1.3.6.1.2.1.2.2.1.2', '1.3.6.1.2.1.2.2.1.10', '1.3.6.1.2.1.31.1.1.1.6'];
+    // sysUpTime, sysName, an absent scalar; then a table instance, which GetNext cannot stand in for. 15 varbinds per
+    // request: the three scalars and four rows of the three columns fit in one GetBulk.
+    const scalars = ['1.3.6.1.2.1.1.3.0', '1.3.6.1.2.1.1.5.0', '1.3.6.1.2.1.1.99.0'];
+    const separate = new SnmpClient(target, { timeoutMs: 1000, retries: 1, varbindsPerRequest: 15 });
+    const together = new SnmpClient(target, { timeoutMs: 1000, retries: 1, varbindsPerRequest: 15 });
+    const withInstance = new SnmpClient(target, { timeoutMs: 1000, retries: 1, varbindsPerRequest: 15 });
+    try {
+      const got = await separate.get(scalars);
+      const walked = await separate.walk(roots, 4);
+      const fetched = await together.fetch(scalars, roots, 4);
+      expect(fetched.walked).toEqual(walked);
+      expect(fetched.got.slice(0, 2)).toEqual(got.slice(0, 2));
+      expect(fetched.got[0]).toEqual({ oid: '1.3.6.1.2.1.1.3.0', type: 'TimeTicks', value: 100_000 });
+      // The agent has no 1.99.0: its GetNext answers a later OID, reported as a Get would (a NoSuch* entry).
+      expect(fetched.got[2]).toEqual({ oid: '1.3.6.1.2.1.1.99.0', type: 'NoSuchObject', value: null });
+      expect(got[2]?.type).toMatch(/^NoSuch/);
+      expect(together.requests).toBe(separate.requests - 1);
+
+      const mixed = await withInstance.fetch([...scalars, '1.3.6.1.2.1.2.2.1.2.3'], roots, 4);
+      expect(mixed.got.map((vb) => vb.oid)).toEqual([...scalars, '1.3.6.1.2.1.2.2.1.2.3']);
+      expect(mixed.got[3]).toMatchObject({ type: 'OctetString', value: new TextEncoder().encode('wlan0') });
+      expect(mixed.walked).toEqual(walked);
+      expect(withInstance.requests).toBe(separate.requests);
+    } finally {
+      separate.close();
+      together.close();
+      withInstance.close();
+    }
   });
 
   it('a wrong community is a timeout (agents drop it silently)', async () => {
@@ -286,6 +319,28 @@ describe('agents that misbehave', () => {
       await sim.stop();
     }
   });
+});
+
+it('compareOids orders OIDs arc by arc, numerically, a prefix first', () => {
+  const byArcs = (a: string, b: string) => {
+    const x = a.split('.').map(Number);
+    const y = b.split('.').map(Number);
+    for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return (x[i] as number) - (y[i] as number);
+    return x.length - y.length;
+  };
+  const oids = [
+    '1.3.6.1.2.1.2.2.1.10.3',
+    '1.3.6.1.2.1.2.2.1.2.3',
+    '1.3.6.1.2.1.2.2.1.2',
+    '1.3.6.1.2.1.2.2.1.2.10',
+    '1.3.6.1.4.1.41112.1.4.7.1.1.1.36.164.60.1.2.3',
+    '1.3.6.1.2.1.2.2.1.2.3.0',
+    '1.3.6.1.2.1.31.1.1.1.6.1',
+    '1.3.6.1.2.1.2.2.1.2.4294967295',
+    '1.3.6',
+  ];
+  for (const a of oids) for (const b of oids) expect(Math.sign(compareOids(a, b)), `${a} vs ${b}`).toBe(Math.sign(byArcs(a, b)));
+  expect([...oids].sort(compareOids)).toEqual([...oids].sort(byArcs));
 });
 
 it('fixtures exist', () => {

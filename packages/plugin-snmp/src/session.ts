@@ -1,6 +1,7 @@
 /**
- * One SNMP conversation with one agent, as promises, over `net-snmp` (v2c or v3; never v1: Counter64 and GetBulk need
- * v2c). The caller owns the client and must `close()` it (the poller does, in `finally`): each client is one UDP socket.
+ * One SNMP conversation with one agent, as promises (v2c or v3; never v1: Counter64 and GetBulk need v2c): v2c over the
+ * plugin's own codec (v2c.ts, the poller's hot path), v3 over `net-snmp` (USM). The caller owns the client and must
+ * `close()` it (the poller does, in `finally`): each client is one UDP socket.
  *
  * - Errors are classified: `timeout` (no answer within timeout × (retries + 1); also a wrong community, which agents
  *   drop silently), `malformed` (bytes that do not decode as SNMP: the socket is closed at once, no waiting for the
@@ -9,25 +10,18 @@
  * - `walk` fetches several subtrees per GetBulk (one varbind per root, `maxRepetitions` rows each), so a profile's
  *   twenty table columns cost a few round trips instead of twenty walks; agents that truncate big responses and
  *   `tooBig` are handled; an agent whose OIDs stop increasing ends the walk instead of looping.
+ * - `fetch` is a profile's whole plan (its Get OIDs and walk roots): the scalars ride on the walk's first GetBulk, so
+ *   a poll costs one round trip less than a Get followed by the walk (one less datagram for both ends to handle).
  */
 
 // net-snmp ships no types; the reference lets packages that compile this source (tests of the console) see ours.
 /// <reference path="./net-snmp.d.ts" />
 import type { Oid, SnmpCredentials, SnmpVarbind } from '@rgz/core';
 import snmp, { type RawVarbind, type Session } from 'net-snmp';
+import { SnmpError } from './errors.js';
+import { type BulkAnswer, V2cWire } from './v2c.js';
 
-export type SnmpErrorKind = 'timeout' | 'malformed' | 'auth' | 'error';
-
-export class SnmpError extends Error {
-  constructor(
-    readonly kind: SnmpErrorKind,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'SnmpError';
-  }
-}
+export { SnmpError, type SnmpErrorKind } from './errors.js';
 
 export interface SnmpTarget {
   address: string;
@@ -57,9 +51,12 @@ export interface RawSnmpVarbind {
   value: unknown;
 }
 
-/** net-snmp's raw varbind → core's decoded `SnmpVarbind`. */
+/** `.1.3.6…` → `1.3.6…` (net-snmp hands OIDs over either way). */
+const withoutDot = (oid: string): Oid => (oid.charCodeAt(0) === 46 ? oid.slice(1) : oid);
+
+/** net-snmp's raw varbind (SNMPv3) → core's decoded `SnmpVarbind`; v2c.ts decodes v2c datagrams to the same. */
 export function decodeVarbind(vb: RawSnmpVarbind): SnmpVarbind {
-  const oid = vb.oid.replace(/^\./, '');
+  const oid = withoutDot(vb.oid);
   const v = vb.value;
   switch (vb.type) {
     case T.Integer:
@@ -79,7 +76,7 @@ export function decodeVarbind(vb: RawSnmpVarbind): SnmpVarbind {
     case T.Opaque:
       return { oid, type: 'Opaque', value: bytes(v) };
     case T.OID:
-      return { oid, type: 'ObjectIdentifier', value: String(v).replace(/^\./, '') };
+      return { oid, type: 'ObjectIdentifier', value: withoutDot(String(v)) };
     case T.IpAddress:
       return { oid, type: 'IpAddress', value: String(v) };
     case T.NoSuchObject:
@@ -111,21 +108,32 @@ function bytes(v: unknown): Uint8Array {
   return new Uint8Array();
 }
 
-/** Numeric comparison of dotted OIDs. */
+/**
+ * Numeric comparison of dotted OIDs (negative, 0, positive; a prefix sorts first). Reads the digits in place: the walk
+ * compares every row it receives, and splitting both strings for that was a visible part of a poll's CPU.
+ */
 export function compareOids(a: Oid, b: Oid): number {
-  const x = a.split('.');
-  const y = b.split('.');
-  for (let i = 0; i < Math.min(x.length, y.length); i++) {
-    const d = Number(x[i]) - Number(y[i]);
-    if (d !== 0) return d;
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    let x = 0;
+    for (let c = a.charCodeAt(i); i < a.length && c !== 46; c = a.charCodeAt(++i)) x = x * 10 + (c - 48);
+    let y = 0;
+    for (let c = b.charCodeAt(j); j < b.length && c !== 46; c = b.charCodeAt(++j)) y = y * 10 + (c - 48);
+    if (x !== y) return x - y;
+    i++;
+    j++;
   }
-  return x.length - y.length;
+  return i < a.length ? 1 : j < b.length ? -1 : 0;
 }
 
-const isError = (vb: RawVarbind) => vb.type === T.NoSuchObject || vb.type === T.NoSuchInstance || vb.type === T.EndOfMibView;
+const isError = (vb: SnmpVarbind) => vb.type === 'NoSuchObject' || vb.type === 'NoSuchInstance' || vb.type === 'EndOfMibView';
 
 export class SnmpClient {
-  private readonly session: Session;
+  /** SNMPv3 goes through net-snmp (USM: keys, engine discovery, time windows)… */
+  private readonly session: Session | undefined;
+  /** …v2c through the lean codec of v2c.ts (the poller's hot path). */
+  private readonly wire: V2cWire | undefined;
   private closed = false;
   private malformed: Error | undefined;
   /** Requests sent (round trips, retransmissions not counted). */
@@ -145,7 +153,11 @@ export class SnmpClient {
     };
     const s = target.snmp;
     if (s.version === '2c') {
-      this.session = snmp.createSession(target.address, s.community, { ...common, version: snmp.Version2c });
+      this.wire = new V2cWire(target.address, target.port, s.community, {
+        timeoutMs: options.timeoutMs,
+        retries: options.retries,
+        transport: common.transport,
+      });
     } else {
       const level = snmp.SecurityLevel[s.level] as number;
       this.session = snmp.createV3Session(
@@ -161,7 +173,7 @@ export class SnmpClient {
     }
     // A datagram that does not decode is emitted as 'error' (unhandled, it would crash the process). The agent will
     // not say anything better: give up on this device now rather than after the timeout.
-    this.session.on('error', (err: unknown) => {
+    this.session?.on('error', (err: unknown) => {
       this.malformed ??= err instanceof Error ? err : new Error(String(err));
       this.close();
     });
@@ -170,8 +182,9 @@ export class SnmpClient {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.wire?.close();
     try {
-      this.session.close();
+      this.session?.close();
     } catch {
       // already closed
     }
@@ -192,12 +205,12 @@ export class SnmpClient {
     return new SnmpError('error', e?.message ?? String(err), { cause: err });
   }
 
-  private call<T>(send: (cb: (error: Error | null, result?: T) => void) => void): Promise<T> {
-    if (this.closed) return Promise.reject(this.classify(new Error('session closed')));
-    this.requests++;
+  private call<T>(send: (session: Session, cb: (error: Error | null, result?: T) => void) => void): Promise<T> {
+    if (this.closed || !this.session) return Promise.reject(this.classify(new Error('session closed')));
+    const session = this.session;
     return new Promise<T>((resolve, reject) => {
       try {
-        send((error, result) => (error ? reject(this.classify(error)) : resolve(result as T)));
+        send(session, (error, result) => (error ? reject(this.classify(error)) : resolve(result as T)));
       } catch (err) {
         // Thrown synchronously: bad credentials for the crypto layer, a closed socket, an unknown host.
         reject(this.classify(err));
@@ -205,16 +218,52 @@ export class SnmpClient {
     });
   }
 
+  private async getOnce(oids: readonly Oid[]): Promise<SnmpVarbind[]> {
+    if (this.closed) throw this.classify(new Error('session closed'));
+    this.requests++;
+    if (this.wire) return this.wire.get(oids);
+    return (await this.call<RawVarbind[]>((session, cb) => session.get([...oids], cb))).map(decodeVarbind);
+  }
+
+  private async getBulk(oids: readonly Oid[], nonRepeaters: number, maxRepetitions: number): Promise<BulkAnswer> {
+    if (this.closed) throw this.classify(new Error('session closed'));
+    this.requests++;
+    if (this.wire) return this.wire.getBulk(oids, nonRepeaters, maxRepetitions);
+    const answer = await this.call<Array<RawVarbind | RawVarbind[]>>((session, cb) => session.getBulk([...oids], nonRepeaters, maxRepetitions, cb));
+    const one = (raw: RawVarbind | RawVarbind[] | undefined) => (Array.isArray(raw) ? raw : raw ? [raw] : []).map(decodeVarbind);
+    return {
+      scalars: answer.slice(0, nonRepeaters).flatMap(one),
+      columns: Array.from({ length: oids.length - nonRepeaters }, (_, i) => one(answer[nonRepeaters + i])),
+    };
+  }
+
   /** One Get per `oidsPerGet` OIDs; missing objects come back as `NoSuch*` entries, in request order. */
   async get(oids: readonly Oid[]): Promise<SnmpVarbind[]> {
     const per = this.options.oidsPerGet ?? 40;
     const out: SnmpVarbind[] = [];
-    for (let i = 0; i < oids.length; i += per) {
-      const chunk = oids.slice(i, i + per);
-      const vbs = await this.call<RawVarbind[]>((cb) => this.session.get([...chunk], cb));
-      out.push(...vbs.map(decodeVarbind));
-    }
+    for (let i = 0; i < oids.length; i += per) out.push(...(await this.getOnce(oids.slice(i, i + per))));
     return out;
+  }
+
+  /**
+   * `get(oids)` and `walk(roots, maxRepetitions)` in fewer round trips: the scalar OIDs (`….0`) are asked as
+   * non-repeaters of the walk's first GetBulk. A non-repeater is a GetNext, and nothing sorts between `x` and `x.0`:
+   * GetNext(`x`) answers `x.0` when the agent has it; any other answer means it has not, which is reported as
+   * `NoSuchObject` as a Get would. Other OIDs (a table instance such as `x.1`) go in a Get, as do scalars the first
+   * GetBulk could not carry (tooBig, an answer cut short).
+   */
+  async fetch(oids: readonly Oid[], roots: readonly Oid[], maxRepetitions = 20): Promise<{ got: SnmpVarbind[]; walked: SnmpVarbind[][] }> {
+    if (roots.length === 0) return { got: oids.length ? await this.get(oids) : [], walked: [] };
+    const scalars = oids.filter((o) => o.endsWith('.0') && o.length > 2);
+    const rideable = scalars.length < Math.max(1, this.options.varbindsPerRequest ?? 60) ? scalars : [];
+    const answered = new Map<Oid, SnmpVarbind>();
+    const walked = await this.walkWith(roots, maxRepetitions, rideable, answered);
+    const rest = oids.filter((o) => !answered.has(o));
+    if (rest.length) for (const vb of await this.get(rest)) answered.set(vb.oid, vb);
+    return {
+      got: oids.map((o) => answered.get(o) ?? { oid: o, type: 'NoSuchObject' as const, value: null }),
+      walked,
+    };
   }
 
   /**
@@ -222,48 +271,65 @@ export class SnmpClient {
    * at a time.
    */
   async walk(roots: readonly Oid[], maxRepetitions = 20): Promise<SnmpVarbind[][]> {
+    return this.walkWith(roots, maxRepetitions, [], new Map());
+  }
+
+  /** `walk`, with `scalars` (`….0`) asked as non-repeaters of the first GetBulk; their answers go to `answered`. */
+  private async walkWith(roots: readonly Oid[], maxRepetitions: number, scalars: readonly Oid[], answered: Map<Oid, SnmpVarbind>): Promise<SnmpVarbind[][]> {
     const results: SnmpVarbind[][] = roots.map(() => []);
     let budget = Math.max(1, this.options.varbindsPerRequest ?? 60);
+    // Scalars still to ask (first request only); a tooBig drops them to a Get (see `fetch`).
+    let riders = scalars;
     const maxVarbinds = this.options.maxVarbinds ?? 20_000;
     let total = 0;
-    const active = roots.map((root, index) => ({ index, root, prefix: `${root}.`, next: root }));
+    let active = roots.map((root, index) => ({ index, root, prefix: `${root}.`, next: root }));
     // As many roots per request as the budget allows, then as many rows as fit: the first request (one row of every
     // column) finds the empty columns and finishes the one-row tables; long tables then get more rows per request.
     let reps = 1;
     let width = 1;
     const plan = () => {
-      width = Math.max(1, Math.min(active.length, budget));
-      reps = Math.max(1, Math.min(maxRepetitions, Math.floor(budget / width)));
+      const room = Math.max(1, budget - riders.length);
+      width = Math.max(1, Math.min(active.length, room));
+      reps = Math.max(1, Math.min(maxRepetitions, Math.floor(room / width)));
     };
     while (active.length > 0) {
       plan();
       const group = active.slice(0, width);
-      let answer: Array<RawVarbind | RawVarbind[]>;
+      const asked = riders;
+      let answer: BulkAnswer;
       try {
-        answer = await this.call<Array<RawVarbind | RawVarbind[]>>((cb) =>
-          this.session.getBulk(
-            group.map((g) => g.next),
-            0,
-            reps,
-            cb,
-          ),
+        answer = await this.getBulk(
+          // GetNext of `x` for the scalar `x.0`.
+          [...asked.map((o) => o.slice(0, -2)), ...group.map((g) => g.next)],
+          asked.length,
+          reps,
         );
       } catch (err) {
         // tooBig (1): ask for less, down to one row of one column.
-        if (err instanceof SnmpError && err.kind === 'error' && /TooBig/i.test(err.message) && budget > 1) {
+        if (err instanceof SnmpError && err.kind === 'error' && /TooBig/i.test(err.message) && (budget > 1 || riders.length > 0)) {
+          riders = [];
           budget = Math.max(1, Math.floor(budget / 2));
           continue;
         }
         throw err;
       }
+      if (asked.length) {
+        riders = [];
+        asked.forEach((oid, i) => {
+          const vb = answer.scalars[i];
+          if (!vb) return; // cut short: `fetch` asks it with a Get
+          answered.set(oid, vb.oid === oid && !isError(vb) ? vb : { oid, type: 'NoSuchObject', value: null });
+        });
+      }
+      const columns = answer.columns;
       const finished = new Set<number>();
+      let nothing: boolean | undefined;
       group.forEach((g, i) => {
-        const column = answer[i];
-        const rows = Array.isArray(column) ? column : column ? [column] : [];
+        const rows = columns[i] ?? [];
         let progressed = false;
-        for (const raw of rows) {
-          const oid = raw.oid.replace(/^\./, '');
-          if (isError(raw) || !oid.startsWith(g.prefix)) {
+        for (const vb of rows) {
+          const oid = vb.oid;
+          if (isError(vb) || !oid.startsWith(g.prefix)) {
             finished.add(g.index);
             break;
           }
@@ -272,23 +338,19 @@ export class SnmpClient {
             finished.add(g.index);
             break;
           }
-          results[g.index]?.push(decodeVarbind(raw));
+          results[g.index]?.push(vb);
           g.next = oid;
           progressed = true;
           total++;
         }
         // A truncated response may cut a column short; it continues from its last OID next round. A column that got
         // nothing while others did is retried; one that got nothing in a response with nothing at all ends.
-        if (!progressed && !finished.has(g.index) && answer.every((c) => (Array.isArray(c) ? c.length === 0 : !c))) finished.add(g.index);
+        if (!progressed && !finished.has(g.index) && (nothing ??= columns.every((c) => c.length === 0))) finished.add(g.index);
       });
       if (total > maxVarbinds) throw new SnmpError('error', `more than ${maxVarbinds} varbinds in one poll; the walk was cut`);
-      for (let i = active.length - 1; i >= 0; i--) if (finished.has((active[i] as { index: number }).index)) active.splice(i, 1);
-      // Roots that advanced stay in place; rotate so every root gets a turn when there are more than `width`.
-      const done = group.filter((g) => !finished.has(g.index));
-      for (const g of done) {
-        const at = active.indexOf(g);
-        if (at >= 0) active.push(...active.splice(at, 1));
-      }
+      // Finished roots leave; the others of this request go to the back, so every root gets a turn when there are more
+      // than `width`.
+      active = [...active.slice(width), ...group.filter((g) => !finished.has(g.index))];
     }
     return results;
   }
