@@ -127,6 +127,26 @@ describe('ubnt-airmax profile', () => {
     expect(p.detect({ sysObjectID: '1.3.6.1.4.1.41112.1.4', sysDescr: '', varbinds: [] })).toBe(50);
   });
 
+  it('reads its columns as Varbinds.column does: first varbind of an OID, NoSuch rows skipped, no prefix mix-ups', () => {
+    const p = createAirMaxProfile();
+    const base = simulatePoll(p.plan, syntheticAp.recording);
+    const want = p.parse(base);
+    const A = '1.3.6.1.4.1.41112.1.4';
+    const varbinds = [
+      ...base.varbinds,
+      // A later duplicate of a row never wins; NoSuch* rows and an OID equal to a column are not rows.
+      { oid: `${A}.5.1.7.1`, type: 'Integer' as const, value: 5 },
+      { oid: `${A}.5.1.5.9`, type: 'NoSuchInstance' as const, value: null },
+      { oid: `${A}.5.1.5`, type: 'Integer' as const, value: -20 },
+      // Column 7.1.10 (station IP) must not be read as rows of 7.1.1.
+      { oid: `${A}.7.1.1.1.36.164.60.1.2.9`, type: 'OctetString' as const, value: new Uint8Array() },
+    ];
+    expect(p.parse({ ...base, varbinds })).toEqual(want);
+    const noise = p.parse({ ...base, varbinds: [{ oid: `${A}.5.1.8.1`, type: 'NoSuchObject' as const, value: null }, ...base.varbinds] });
+    expect(noise.radios[0]?.noiseFloorDbm).toBeUndefined();
+    expect(noise.radios[0]?.signalDbm).toBe(-66);
+  });
+
   it('tolerates a station table without the AP scalars', () => {
     const p = createAirMaxProfile();
     const onlyStations = syntheticAp.recording.filter((vb) => vb.oid.startsWith('1.3.6.1.4.1.41112.1.4.7.'));

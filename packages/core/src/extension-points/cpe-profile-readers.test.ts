@@ -33,6 +33,28 @@ describe('Varbinds', () => {
     expect([...vb.column('2.1').keys()]).toEqual(['7']);
   });
 
+  it('gives a column its rows in the order the poll returned them, whatever the string order of the OIDs', () => {
+    // Walk order is numeric: .2 before .10, and a multi-arc index (a station MAC) after a shorter one.
+    const walk = new Varbinds([
+      text('3.1.2', 'b'),
+      text('3.1.10', 'c'),
+      text('3.1.10.5', 'd'),
+      text('3', 'the column itself is no row'),
+      text('3.10.1', 'another column'),
+      text('3.1.1', 'a, returned last'),
+      { oid: '3.1.2', type: 'Integer', value: 0 },
+    ]);
+    expect([...walk.column('3.1')].map(([k, v]) => [k, varbindText(v)])).toEqual([
+      ['2', 'b'],
+      ['10', 'c'],
+      ['10.5', 'd'],
+      ['1', 'a, returned last'],
+    ]);
+    expect([...walk.column('3.10').keys()]).toEqual(['1']);
+    expect(walk.column('4').size).toBe(0);
+    expect(walk.column('3.1')).toEqual(walk.column('3.1'));
+  });
+
   it('free readers: MACs from bytes or text, ranges, compact objects', () => {
     expect(varbindMac({ oid: 'x', type: 'OctetString', value: Uint8Array.from([0x24, 0xa4, 0x3c, 1, 2, 3]) })).toBe('24:a4:3c:01:02:03');
     expect(varbindMac(text('x', '24-A4-3C-01-02-03'))).toBe('24:a4:3c:01:02:03');
