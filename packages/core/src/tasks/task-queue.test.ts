@@ -211,6 +211,38 @@ describe.each(BACKENDS)('task queue (%s)', (backend) => {
     expect(startedAt - committedAt).toBeLessThan(5_000);
   });
 
+  it('a burst of enqueues wakes another replica with a few coalesced notifications, not one each', async () => {
+    const T = defineTask<{ i: number }>(uniqueName('burst'));
+    const heard: string[] = [];
+    const stopHearing = await tdb.database.listen('rgz_tasks', (name) => {
+      if (name === T.name) heard.push(name);
+    });
+    // The enqueuing replica has no handler for T; the worker's poll interval is far beyond the wait below, so only
+    // notifications can start the tasks in time.
+    // A window far longer than the burst, so the count does not depend on how fast this machine inserts.
+    const api = new PgTaskQueue(db, log, createMetrics().core, { concurrency: 4, pollIntervalMs: 60_000, notifyCoalesceMs: 1_000 }, tdb.database);
+    queues.push(api);
+    const worker = new PgTaskQueue(db, log, createMetrics().core, { concurrency: 8, pollIntervalMs: 60_000 }, tdb.database);
+    queues.push(worker);
+    const ran = new Set<number>();
+    worker.handle(T, async ({ i }) => {
+      ran.add(i);
+    });
+    api.start();
+    worker.start();
+    expect(await worker.listening()).toBe(true);
+    await sleep(300);
+    try {
+      for (let i = 0; i < 60; i++) await api.enqueue(T, { i });
+      await waitFor(() => ran.size === 60, 10_000, { message: 'every task run by the other replica' });
+      // The first enqueue's notification at once, then one per elapsed window: a handful, not sixty.
+      expect(heard.length).toBeGreaterThanOrEqual(1);
+      expect(heard.length).toBeLessThanOrEqual(6);
+    } finally {
+      await stopHearing();
+    }
+  });
+
   it('succeeds on a retry after failures and clears the error', async () => {
     const T = defineTask<void>(uniqueName('flaky'));
     let calls = 0;
