@@ -2,9 +2,8 @@
  * LetextoSender and LetextoClient against the Letexto test server: what goes on the wire, which failures are retried
  * (only those that certainly did not send), and that an ambiguous timeout is never resent.
  */
-import { createServer } from 'node:net';
 import { SmsSendError } from '@rgz/core';
-import { rejectionOf } from '@rgz/core/testing';
+import { rejectionOf, sleep } from '@rgz/core/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LetextoClient, toLetextoNumber } from './client.js';
 import { LetextoSender, type LetextoSenderOptions, mapStatus } from './sender.js';
@@ -38,17 +37,6 @@ function makeSender(overrides: Partial<LetextoSenderOptions> = {}): { sender: Le
   });
   return { sender, outcomes };
 }
-
-/** A loopback port nothing listens on: connections to it are refused. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('wire format', () => {
   it('posts {from, to, content, customData} with a Bearer key, the number without +, the text verbatim', async () => {
@@ -148,7 +136,10 @@ describe('retries', () => {
   });
 
   it('retries a refused connection (nothing was sent), then reports retryable', async () => {
-    const { sender, outcomes } = makeSender({ baseUrl: `http://127.0.0.1:${await closedPort()}`, retries: 2, backoffMs: 10 });
+    // A closed stand-in: its port refuses connections.
+    const closed = await startLetextoTestServer();
+    await closed.close();
+    const { sender, outcomes } = makeSender({ baseUrl: closed.url, retries: 2, backoffMs: 10 });
     const error = await rejectionOf(sender.send({ to: TO, text: 'x', correlationId: 'refused' }));
     expect(error).toMatchObject({ kind: 'retryable' });
     expect((error as Error).message).toMatch(/ECONNREFUSED/);

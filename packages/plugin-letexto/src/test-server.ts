@@ -10,7 +10,7 @@
 
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { answerJson as json, startLoopbackPeer } from '@rgz/core/testing';
 
 /** One `POST /v1/messages/send` as received, whatever became of it. */
 export interface LetextoReceivedMessage {
@@ -69,7 +69,7 @@ export interface LetextoTestServer {
   messages(): readonly LetextoReceivedMessage[];
   /** The last accepted message to `to` (E.164 `+229…` or Letexto's `229…`), e.g. to read an OTP. */
   lastMessageTo(to: string): LetextoReceivedMessage | undefined;
-  /** Every HTTP request received (any path), for counting. */
+  /** Every HTTP request received whole (any path), for counting. */
   requestCount(): number;
   /** Answer the next `n` send requests with an error (default 503). */
   failNext(n: number, options?: FailOptions): void;
@@ -93,28 +93,12 @@ export async function startLetextoTestServer(options: LetextoTestServerOptions =
   const sendResponse = options.sendResponse ?? ((m: LetextoReceivedMessage) => ({ id: m.id, status: 'PENDING' }));
   const messages: LetextoReceivedMessage[] = [];
   const statuses = new Map<string, string>();
+  // Letexto's own queue, not core's FaultQueue: it also resets connections, and a failure carries Retry-After.
   const faults: Fault[] = [];
-  const sockets = new Set<Socket>();
   let requests = 0;
 
-  const server = http.createServer((req, res) => {
-    requests += 1;
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      try {
-        handle(req, res, Buffer.concat(chunks).toString('utf8'));
-      } catch (err) {
-        json(res, 500, { code: 'LT500', message: (err as Error).message });
-      }
-    });
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-
   function handle(req: http.IncomingMessage, res: http.ServerResponse, text: string): void {
+    requests += 1;
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const path = url.pathname.replace(/\/+$/, '');
 
@@ -158,8 +142,8 @@ export async function startLetextoTestServer(options: LetextoTestServerOptions =
       if (fault?.type === 'fail') {
         const status = fault.options.status ?? 503;
         messages.push({ ...base, outcome: 'failed', httpStatus: status });
-        const headers: Record<string, string> = fault.options.retryAfterSeconds === undefined ? {} : { 'retry-after': String(fault.options.retryAfterSeconds) };
-        json(res, status, { code: fault.options.code ?? `LT${status}`, message: fault.options.message ?? http.STATUS_CODES[status] ?? 'error' }, headers);
+        if (fault.options.retryAfterSeconds !== undefined) res.setHeader('retry-after', String(fault.options.retryAfterSeconds));
+        json(res, status, { code: fault.options.code ?? `LT${status}`, message: fault.options.message ?? http.STATUS_CODES[status] ?? 'error' });
         return;
       }
       // Validation as the reference describes it: `to` international without `+`, sender validated on the account.
@@ -215,16 +199,12 @@ export async function startLetextoTestServer(options: LetextoTestServerOptions =
     json(res, 404, { code: 'LT404', message: `no route ${req.method} ${path}` });
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
+  const peer = await startLoopbackPeer(handle, { port: options.port, internalError: (err) => ({ code: 'LT500', message: err.message }) });
   const plusless = (to: string) => to.replace(/^\+/, '');
 
   return {
-    url: `http://127.0.0.1:${port}`,
-    port,
+    url: peer.url,
+    port: peer.port,
     apiKey,
     messages: () => [...messages],
     lastMessageTo: (to) => messages.findLast((m) => m.outcome === 'accepted' && m.to === plusless(to)),
@@ -247,18 +227,7 @@ export async function startLetextoTestServer(options: LetextoTestServerOptions =
       statuses.clear();
       requests = 0;
     },
-    close() {
-      return new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // Hung requests keep their sockets open; cut them so close() returns.
-        for (const socket of sockets) socket.destroy();
-      });
-    },
+    // Also cuts hung requests' sockets, so close() returns.
+    close: () => peer.close(),
   };
-}
-
-function json(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
-  res.end(text);
 }

@@ -5,7 +5,7 @@
 import { CpeProfiles, definePlugin, z } from '@rgz/core';
 import { createIfMibProfile } from './profile.js';
 
-export { createIfMibProfile, IF_COLUMNS, type IfMibProfileOptions, parse, plan } from './profile.js';
+export { createIfMibProfile, type IfMibProfileOptions, parse, plan } from './profile.js';
 
 /** `plugins[].config` of this plugin. Strict: a misspelt key is an error, not silently ignored. */
 export const configSchema = z.strictObject({

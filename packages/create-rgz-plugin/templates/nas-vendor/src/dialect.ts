@@ -2,33 +2,29 @@
  * A `NasVendor` dialect that uses only the standard RADIUS attributes every NAS understands: Session-Timeout (27),
  * Idle-Timeout (28) and Acct-Interim-Interval (85) in Access-Accept, and RFC 5176 Disconnect-Request to end a
  * session. Rate limits and data quotas have no standard attribute, so they are reported `unsupported` (the caller
- * logs that, or refuses the plan). For a vendor with its own attributes, declare them in `dictionary` and emit them
- * from `accessAccept`; the contract suite checks every emitted VSA against the dictionary.
+ * logs that, or refuses the plan). The encoding is core's, the one the shipped dialects (MikroTik, CoovaChilli, WISPr)
+ * use. For a vendor with its own attributes, declare them in `dictionary` and describe them in `policyDialect`; the
+ * contract suite checks every emitted VSA against the dictionary.
  */
 import {
+  encodeSessionPolicy,
   type NasSessionRef,
   type NasVendor,
   type NasVendorCapabilities,
+  type PolicyDialect,
   type PolicyEncoding,
-  type PolicyFeature,
-  RADIUS_UINT32_MAX,
   type RadiusAttribute,
-  RadiusAttributeType,
   type RadiusVendorDictionary,
   type SessionPolicy,
+  sessionIdentification,
 } from '@rgz/core';
 
-/** RFC 2869 §5.16: interim updates no more often than every 60 s. */
-const MIN_INTERIM_SECONDS = 60;
-
-const integer = (name: string, type: number, value: number): RadiusAttribute => ({
-  name,
-  type,
-  dataType: 'integer',
-  value: Math.min(RADIUS_UINT32_MAX, Math.max(0, Math.round(value))),
-});
-
-const text = (name: string, type: number, value: string): RadiusAttribute => ({ name, type, dataType: 'string', value });
+/**
+ * What this vendor adds to the standard attributes: nothing yet. Give `rateLimit` (the vendor's notation and units)
+ * and `quota` (its octets + Gigawords VSAs per direction) to support them; until then core's `encodeSessionPolicy`
+ * reports them `unsupported` and emits the standard timeouts, in the order the shipped dialects use.
+ */
+const policyDialect: PolicyDialect = {};
 
 export interface StandardVendorOptions {
   /** Instance id: the key in `NasVendors`, and the `vendor` of the NAS rows that speak this dialect. */
@@ -49,39 +45,15 @@ export function createStandardVendor(options: StandardVendorOptions): NasVendor 
   };
 
   function accessAccept(policy: SessionPolicy): PolicyEncoding {
-    const attributes: RadiusAttribute[] = [];
-    const unsupported: PolicyFeature[] = [];
-    if (policy.rateLimit !== undefined) unsupported.push('rateLimit');
-    if (policy.quota?.totalBytes !== undefined) unsupported.push('quota.total');
-    if (policy.quota?.upBytes !== undefined) unsupported.push('quota.up');
-    if (policy.quota?.downBytes !== undefined) unsupported.push('quota.down');
-    if (policy.sessionTimeoutSeconds !== undefined) {
-      attributes.push(integer('Session-Timeout', RadiusAttributeType.SessionTimeout, policy.sessionTimeoutSeconds));
-    }
-    if (policy.idleTimeoutSeconds !== undefined) {
-      attributes.push(integer('Idle-Timeout', RadiusAttributeType.IdleTimeout, policy.idleTimeoutSeconds));
-    }
-    if (policy.interimIntervalSeconds !== undefined) {
-      attributes.push(integer('Acct-Interim-Interval', RadiusAttributeType.AcctInterimInterval, Math.max(MIN_INTERIM_SECONDS, policy.interimIntervalSeconds)));
-    }
-    return { attributes, unsupported };
+    return encodeSessionPolicy(policy, policyDialect, false);
   }
 
-  /** RFC 5176 §3: the session identification attributes the NAS gave in accounting, nothing else. */
+  /**
+   * RFC 5176 §3: the session identification attributes the NAS gave in accounting, nothing else. Name the fields your
+   * NAS matches on, in the order it wants them, after User-Name and Acct-Session-Id.
+   */
   function disconnectRequest(session: NasSessionRef): readonly RadiusAttribute[] {
-    const attributes: RadiusAttribute[] = [text('User-Name', RadiusAttributeType.UserName, session.userName)];
-    if (session.acctSessionId !== undefined) attributes.push(text('Acct-Session-Id', RadiusAttributeType.AcctSessionId, session.acctSessionId));
-    if (session.framedIpAddress !== undefined) {
-      attributes.push({ name: 'Framed-IP-Address', type: RadiusAttributeType.FramedIpAddress, dataType: 'ipaddr', value: session.framedIpAddress });
-    }
-    if (session.callingStationId !== undefined) {
-      attributes.push(text('Calling-Station-Id', RadiusAttributeType.CallingStationId, session.callingStationId));
-    }
-    if (session.nasIdentifier !== undefined) attributes.push(text('NAS-Identifier', RadiusAttributeType.NasIdentifier, session.nasIdentifier));
-    if (session.nasIpAddress !== undefined) {
-      attributes.push({ name: 'NAS-IP-Address', type: RadiusAttributeType.NasIpAddress, dataType: 'ipaddr', value: session.nasIpAddress });
-    }
-    return attributes;
+    return sessionIdentification(session, ['framedIpAddress', 'callingStationId', 'nasIdentifier', 'nasIpAddress']);
   }
 
   return {

@@ -33,6 +33,23 @@ it('reports rate limits and quotas unsupported, and expresses the timeouts', () 
   ]);
 });
 
+it('names a session to disconnect by the attributes the NAS reported in accounting, in RFC 5176 order', () => {
+  const vendor = createStandardVendor({ id: 'x', disconnect: true });
+  const attributes = vendor.disconnectRequest?.({
+    userName: 'u1',
+    acctSessionId: 'S-1',
+    framedIpAddress: '10.0.0.7',
+    nasIdentifier: 'ap-1',
+  });
+  expect(attributes?.map((a) => [a.name, a.value])).toEqual([
+    ['User-Name', 'u1'],
+    ['Acct-Session-Id', 'S-1'],
+    ['Framed-IP-Address', '10.0.0.7'],
+    ['NAS-Identifier', 'ap-1'],
+  ]);
+  expect(createStandardVendor({ id: 'y', disconnect: false }).disconnectRequest).toBeUndefined();
+});
+
 describe('{{NAME}} in a server', () => {
   it('contributes its dialect under the config id', async () => {
     const server = await startTestServer({ plugins: [{ plugin, config: { id: 'std' } }] });

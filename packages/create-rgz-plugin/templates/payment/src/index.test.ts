@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { PaymentProviders } from '@rgz/core';
-import { paymentProviderContract, startTestServer } from '@rgz/core/testing';
+import { paymentProviderContract, rejectionOf, startTestServer } from '@rgz/core/testing';
 import { describe, expect, it } from 'vitest';
 import plugin from './index.js';
 import { CashPaymentProvider, Till } from './provider.js';
@@ -26,6 +26,32 @@ paymentProviderContract('{{NAME}}', async () => {
 it("declares package.json's version and name", () => {
   expect(plugin.version).toBe(pkg.version);
   expect(pkg.name.replace(/^@[^/]+\//, '')).toBe(`rgz-plugin-${plugin.name}`);
+});
+
+describe('{{NAME}} checks before it opens a payment', () => {
+  const provider = new CashPaymentProvider({ id: 'checks', secret, maxAmountMinor: 500_000, till: new Till() });
+
+  it('refuses a reference billing could not match, and a currency other than XOF, as permanent invalid_request', async () => {
+    for (const request of [
+      { reference: 'not a reference!', amount: { amountMinor: 1000, currency: 'XOF' } },
+      { reference: 'order-2', amount: { amountMinor: 1000, currency: 'EUR' } },
+    ]) {
+      const error = await rejectionOf(provider.createCheckout({ ...request, description: 'x' } as Parameters<typeof provider.createCheckout>[0]));
+      expect(error, request.reference).toMatchObject({ kind: 'permanent', reason: 'invalid_request' });
+    }
+  });
+
+  it('rejects an authentic webhook that is not a POST of a JSON object as malformed', () => {
+    const till = new Till();
+    const peer = agent(till, secret);
+    const tx = till.open({ reference: 'order-3', amount: { amountMinor: 1000, currency: 'XOF' }, description: 'x' });
+    const webhook = peer.webhookFor(tx.providerRef);
+    const cash = new CashPaymentProvider({ id: 'hooks', secret, maxAmountMinor: 500_000, till });
+    expect(() => cash.verifyWebhook({ ...webhook, method: 'GET' })).toThrow(expect.objectContaining({ reason: 'malformed' }));
+    for (const rawBody of ['[]', 'not json']) {
+      expect(() => cash.verifyWebhook(peer.signed(rawBody)), rawBody).toThrow(expect.objectContaining({ reason: 'malformed' }));
+    }
+  });
 });
 
 describe('{{NAME}} in a server', () => {

@@ -2,7 +2,7 @@
  * {{PACKAGE}}: a cash `PaymentProvider` contributed to `PaymentProviders`, and the route an agent uses to record
  * that a payer paid (or never came): `POST /api/<name>/payments/{providerRef}`.
  */
-import { definePlugin, defineRoute, httpErrors, PaymentProviderError, PaymentProviders, z } from '@rgz/core';
+import { contributePaymentProvider, definePlugin, defineRoute, httpErrors, PaymentProviderError, PaymentProviders, z } from '@rgz/core';
 import { CashPaymentProvider, Till } from './provider.js';
 
 export { CashPaymentProvider, type CashPaymentProviderOptions, type CashTransaction, SIGNATURE_HEADER, Till } from './provider.js';
@@ -42,7 +42,9 @@ export default definePlugin({
     const { config } = ctx;
     // Per instance, never module-level: the same package may be loaded twice with two configs.
     const till = new Till();
-    ctx.contribute(PaymentProviders, new CashPaymentProvider({ id: config.id, secret: config.secret, maxAmountMinor: config.maxAmountMinor, till }));
+    const provider = new CashPaymentProvider({ id: config.id, secret: config.secret, maxAmountMinor: config.maxAmountMinor, till });
+    // As the shipped providers: contribute it, log what the walled garden needs once started, close it on stop.
+    contributePaymentProvider(ctx, provider, { sandbox: false, baseUrl: undefined });
 
     ctx.router().add(
       defineRoute({

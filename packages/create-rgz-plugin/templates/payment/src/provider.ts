@@ -10,14 +10,19 @@ import {
   type CallOptions,
   type Checkout,
   type CheckoutRequest,
+  checkPaymentReference,
+  checkXofAmount,
   type PaymentCapabilities,
   type PaymentProvider,
   PaymentProviderError,
   type PaymentStatus,
   type PaymentTransaction,
   type PaymentWebhookEvent,
+  transactionEvent,
   WebhookRejected,
   type WebhookRequest,
+  webhookJsonObject,
+  xofFromWire,
 } from '@rgz/core';
 
 /** Header carrying `hex(HMAC-SHA256(secret, raw body))` on webhooks from a till application. */
@@ -106,11 +111,10 @@ export class CashPaymentProvider implements PaymentProvider {
   }
 
   async createCheckout(request: CheckoutRequest, options: CallOptions = {}): Promise<Checkout> {
+    // Core's checks, as in the shipped providers: a reference the billing plugin can match, a whole positive XOF amount.
+    checkPaymentReference(request.reference, PaymentProviderError);
+    checkXofAmount(request.amount, 'cash', PaymentProviderError);
     const amount = request.amount.amountMinor;
-    if (!Number.isSafeInteger(amount) || amount <= 0) {
-      throw new PaymentProviderError('permanent', 'invalid_request', `amount ${amount} must be a positive whole number of francs`);
-    }
-    if (request.amount.currency !== 'XOF') throw new PaymentProviderError('permanent', 'invalid_request', `currency ${request.amount.currency} is not XOF`);
     if (amount > this.capabilities.maxAmountMinor!) {
       throw new PaymentProviderError('permanent', 'amount_out_of_range', `amount ${amount} is above this provider's ${this.capabilities.maxAmountMinor} F CFA`);
     }
@@ -127,31 +131,29 @@ export class CashPaymentProvider implements PaymentProvider {
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
       throw new WebhookRejected('unauthenticated', `missing or wrong ${SIGNATURE_HEADER}`);
     }
-    let body: unknown;
-    try {
-      body = JSON.parse(request.rawBody);
-    } catch (error) {
-      throw new WebhookRejected('malformed', 'body is not JSON', { cause: error });
-    }
-    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new WebhookRejected('malformed', 'body is not a JSON object');
-    const { event, providerRef, reference, amount } = body as Record<string, unknown>;
+    // After authentication: a POST whose body is a JSON object, or `malformed`.
+    const body = webhookJsonObject(request, 'cash');
+    const { event, providerRef, reference, amount } = body;
     if (typeof event !== 'string' || typeof providerRef !== 'string' || providerRef === '') {
       throw new WebhookRejected('malformed', 'event and providerRef are required');
     }
+    const eventId = `${providerRef}:${event}`;
     const status = EVENTS[event];
-    if (status === undefined) return { type: 'ignored', eventId: `${providerRef}:${event}`, reason: `event ${event}`, raw: body };
-    return {
-      type: 'transaction',
-      eventId: `${providerRef}:${event}`,
+    if (status === undefined) return { type: 'ignored', eventId, reason: `event ${event}`, raw: body };
+    return transactionEvent({
+      eventId,
       providerRef,
-      ...(typeof reference === 'string' ? { reference } : {}),
+      reference: typeof reference === 'string' ? reference : undefined,
       status,
-      ...(Number.isSafeInteger(amount) ? { amount: { amountMinor: amount as number, currency: 'XOF' as const } } : {}),
+      amount: xofFromWire(amount),
       // The HMAC covers the whole body, so its status and amount can be trusted as they are.
       payloadAuthenticated: true,
       raw: body,
-    };
+    });
   }
+
+  /** Nothing to release: the till is in memory. A provider with an HTTP client closes its sockets here (on stop). */
+  close(): void {}
 
   async getTransaction(providerRef: string, options: CallOptions = {}): Promise<PaymentTransaction | null> {
     options.signal?.throwIfAborted();

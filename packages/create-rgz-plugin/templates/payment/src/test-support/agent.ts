@@ -13,6 +13,8 @@ export interface Agent {
   webhookFor(providerRef: string): WebhookRequest;
   /** The same delivery signed with another secret. */
   forge(request: WebhookRequest): WebhookRequest;
+  /** A delivery of any body, signed with the shared secret (to test what happens after authentication). */
+  signed(rawBody: string): WebhookRequest;
 }
 
 const sign = (secret: string, body: string) => createHmac('sha256', secret).update(body, 'utf8').digest('hex');
@@ -27,6 +29,9 @@ export function agent(till: Till, secret: string): Agent {
       const tx = till.get(providerRef);
       if (tx === undefined) throw new Error(`no transaction ${providerRef}`);
       const rawBody = JSON.stringify({ event: `payment.${tx.status}`, providerRef, reference: tx.reference, amount: tx.amountMinor });
+      return { rawBody, headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(secret, rawBody) }, method: 'POST' };
+    },
+    signed(rawBody) {
       return { rawBody, headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(secret, rawBody) }, method: 'POST' };
     },
     forge(request) {
