@@ -72,15 +72,12 @@ export {
 export {
   type ActivateInput,
   type ActivePlan,
-  type ActivePlanRow,
   activateSubscription,
   findActivePlan,
   type NasPolicyChange,
   nasPolicyChange,
   type SubscriptionActivated,
-  selectActivePlans,
   subscriptionActivated,
-  toActivePlan,
 } from './domain/subscriptions.js';
 export { quotaWindowStart, type UsageSource, usageSource } from './domain/usage.js';
 export { ConfigError, httpErrors, RgzError, type RgzErrorOptions } from './errors/rgz-error.js';

@@ -29,10 +29,8 @@ export interface ActivePlan {
 }
 
 /**
- * The unexpired active subscriptions at `at` with their plan, latest start first, for any subscriber: filter it
- * (`where('s.subscriber_id', …)`, or `whereRef` in a lateral join) and take the first row. The plan's columns carry a
- * `p_` prefix; `toActivePlan` turns a row back into an `ActivePlan`. Shared so that a caller who needs the plan along
- * with other rows (RADIUS: the subscriber and the plan in one round trip) reads it exactly as `findActivePlan` does.
+ * The unexpired active subscriptions at `at` with their plan, latest start first, for any subscriber; the plan's
+ * columns carry a `p_` prefix and `toActivePlan` turns a row back into an `ActivePlan`.
  */
 export function selectActivePlans(db: Kysely<CoreDatabase>, at: Date) {
   return db
