@@ -103,6 +103,7 @@ export {
 } from './plugin/define-plugin.js';
 export { type Point, point, type Token, type TokenType, token } from './plugin/tokens.js';
 export { createKernel, type Kernel, type KernelOptions, type LoadedPluginInfo, type PluginLoad } from './runtime/kernel.js';
+export { type PlanOffer, PlanOfferSchema, planOffer } from './runtime/plan-view.js';
 export type { JobContext, JobDefinition, JobInfo, RunOutcome } from './scheduler/scheduler.js';
 export { type Database, type DatabaseOptions, openDatabase } from './storage/database.js';
 export { type Migration, type MigrationSet, migrateUp, migrationStatus, validateMigrationNames } from './storage/migrations.js';

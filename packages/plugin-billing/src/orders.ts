@@ -30,27 +30,3 @@ export async function planOnSale(db: Kysely<BillingDatabase>, resellerId: string
     .execute();
   return rows[0];
 }
-
-export interface PlanView {
-  code: string;
-  name: string;
-  price_fcfa: number;
-  quota_bytes: number | null;
-  quota_period: 'day' | 'month' | null;
-  validity_seconds: number;
-  rate_down_kbps: number | null;
-  rate_up_kbps: number | null;
-}
-
-export function planView(p: Plan): PlanView {
-  return {
-    code: p.code,
-    name: p.name,
-    price_fcfa: Number(p.price_fcfa),
-    quota_bytes: p.quota_bytes === null ? null : Number(p.quota_bytes),
-    quota_period: p.quota_period,
-    validity_seconds: Number(p.validity_seconds),
-    rate_down_kbps: p.rate_down_kbps,
-    rate_up_kbps: p.rate_up_kbps,
-  };
-}

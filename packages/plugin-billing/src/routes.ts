@@ -4,7 +4,6 @@
  * Webhooks: `POST /hooks/payment/{providerId}` (public, raw body). Everything else under `/api/billing`.
  */
 import {
-  UuidIdParam,
   type Checkout,
   type CoreDatabase,
   defineRoute,
@@ -14,12 +13,15 @@ import {
   type PaymentProvider,
   PaymentProviderError,
   type PaymentWebhookEvent,
+  PlanOfferSchema,
   type PluginRouter,
   type Principal,
+  planOffer,
   problemContent as problem,
   problemResponse,
   sql,
   toCsv,
+  UuidIdParam,
   WebhookRejected,
   z,
 } from '@rgz/core';
@@ -39,19 +41,6 @@ const TRANSACTION_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 const iso = (d: Date | string | null | undefined) => (d === null || d === undefined ? null : new Date(d).toISOString());
 const amount = (v: number | string | bigint | null | undefined) => (v === null || v === undefined ? null : toSafeNumber(v));
 
-const PlanSchema = z
-  .object({
-    code: z.string(),
-    name: z.string(),
-    price_fcfa: z.number().int(),
-    quota_bytes: z.number().nullable(),
-    quota_period: z.enum(['day', 'month']).nullable(),
-    validity_seconds: z.number().int(),
-    rate_down_kbps: z.number().nullable(),
-    rate_up_kbps: z.number().nullable(),
-  })
-  .openapi('BillingPlan');
-
 const CheckoutSchema = z
   .object({
     kind: z.enum(['client_widget', 'redirect', 'push']),
@@ -69,7 +58,7 @@ const OrderSchema = z
     amount_fcfa: z.number().int(),
     currency: z.literal('XOF'),
     provider: z.string(),
-    plan: PlanSchema,
+    plan: PlanOfferSchema,
     checkout: CheckoutSchema.nullable(),
     subscription: z
       .object({ id: z.string(), status: z.string(), starts_at: z.string(), expires_at: z.string() })
@@ -234,16 +223,7 @@ export function registerRoutes(ctx: BillingContext, r: PluginRouter, hooks: read
         amount_fcfa: toSafeNumber(row.amount_fcfa),
         currency: 'XOF' as const,
         provider: row.provider,
-        plan: {
-          code: row.p_code,
-          name: row.p_name,
-          price_fcfa: Number(row.price_fcfa),
-          quota_bytes: row.quota_bytes === null ? null : Number(row.quota_bytes),
-          quota_period: row.quota_period,
-          validity_seconds: Number(row.validity_seconds),
-          rate_down_kbps: row.rate_down_kbps,
-          rate_up_kbps: row.rate_up_kbps,
-        },
+        plan: planOffer({ ...row, code: row.p_code, name: row.p_name }),
         checkout: checkoutView(row.checkout),
         subscription: sub ? { id: sub.id, status: sub.status, starts_at: iso(sub.starts_at) as string, expires_at: iso(sub.expires_at) as string } : null,
         created_at: iso(row.created_at) as string,

@@ -18,7 +18,9 @@ import {
   ledgerWriter,
   nasDirectory,
   PaymentProviders,
+  PlanOfferSchema,
   type PluginRouter,
+  planOffer,
   plansOnSale,
   portalClientAuthorised,
   problemContent as problem,
@@ -40,7 +42,7 @@ import { deriveOtpKeys, generateSessionPassword, openCode, sealCode } from './ot
 import { OtpStore, portalKeys } from './otp-store.js';
 import { NAS_PARAMS, renderPage } from './page.js';
 import { normalisePhone } from './phone.js';
-import { activePlanView, deviceUpsert, loginSubscriber, planView, resolveReseller } from './subscribers.js';
+import { activePlanView, deviceUpsert, loginSubscriber, resolveReseller } from './subscribers.js';
 
 export { configSchema, type PortalConfig } from './config.js';
 export { normaliseMac } from './mac.js';
@@ -62,19 +64,9 @@ const Phone = z
   .max(40)
   .openapi({ description: 'Mobile number as typed: +229 01 97 00 00 00, 0197000000, or an old 8-digit number (mapped to 01…)', example: '0197000000' });
 
-const PlanSchema = z
-  .object({
-    code: z.string(),
-    name: z.string(),
-    price_fcfa: z.number().int(),
-    quota_bytes: z.number().nullable(),
-    quota_period: z.enum(['day', 'month']).nullable(),
-    validity_seconds: z.number().int(),
-    rate_down_kbps: z.number().nullable(),
-    rate_up_kbps: z.number().nullable(),
-  })
-  .openapi('PortalPlan');
-const ActivePlanSchema = PlanSchema.extend({ starts_at: z.string(), expires_at: z.string(), remaining_seconds: z.number().int() }).openapi('PortalActivePlan');
+const ActivePlanSchema = PlanOfferSchema.extend({ starts_at: z.string(), expires_at: z.string(), remaining_seconds: z.number().int() }).openapi(
+  'PortalActivePlan',
+);
 const NasLoginSchema = z
   .object({
     kind: z.enum(['coovachilli', 'mikrotik']),
@@ -532,12 +524,12 @@ export default definePlugin({
             nas_id: z.string().max(253).optional().openapi({ description: 'NAS-Identifier; its reseller wins over the slug' }),
           }),
         },
-        responses: { 200: json(z.object({ items: z.array(PlanSchema) }), 'Plans, cheapest first') },
+        responses: { 200: json(z.object({ items: z.array(PlanOfferSchema) }), 'Plans, cheapest first') },
       }),
       async (c) => {
         const q = c.req.valid('query');
         const resellerId = await resolveReseller(c.get('db'), ctx.lookup(nasDirectory), { nasId: q.nas_id, slug: q.reseller });
-        const items = (await plansOnSale(c.get('db'), resellerId)).map(planView);
+        const items = (await plansOnSale(c.get('db'), resellerId)).map(planOffer);
         return c.json({ items }, 200);
       },
     );
@@ -555,7 +547,7 @@ export default definePlugin({
       const lang: Lang = raw.lang === 'en' ? 'en' : 'fr';
       const shown = raw.step === 'code' && raw.phone ? normalisePhone(raw.phone, config.countries) : null;
       const resellerId = await resolveReseller(c.get('db'), ctx.lookup(nasDirectory), { nasId: params.nasid || params.identity, slug: params.reseller });
-      const plans = (await plansOnSale(c.get('db'), resellerId)).map(planView);
+      const plans = (await plansOnSale(c.get('db'), resellerId)).map(planOffer);
       const nonce = randomBytes(16).toString('base64');
       // Plans can be bought here when billing (the ledger's owner) and at least one payment provider are loaded; the
       // providers' walled-garden hosts (widget script, its iframe, its API) are then allowed by the CSP, nothing else.

@@ -5,8 +5,9 @@
  * `?…NAS params…&lang=fr&step=code&phone=%2B229…`, so a reload shows the code step. The NAS's query parameters
  * (CoovaChilli UAM, MikroTik hotspot) are carried through every step and sent with the code.
  */
+
+import type { PlanOffer } from '@rgz/core';
 import { BUY_KEYS, fill, type Lang, type Messages, messages, SCRIPT_KEYS, VOUCHER_KEYS } from './i18n.js';
-import type { PlanView } from './subscribers.js';
 
 /** Parameters a NAS adds to the portal URL; everything else is ours or ignored. */
 export const NAS_PARAMS = [
@@ -43,7 +44,7 @@ export interface PageInput {
   brand: string;
   /** NAS parameters from the query (or a MikroTik form post), already limited to NAS_PARAMS. */
   params: Record<string, string>;
-  plans: PlanView[];
+  plans: PlanOffer[];
   /** Show the code step for this number (`step=code&phone=…` in the URL). */
   codeFor: { e164: string; display: string } | null;
   nonce: string;
@@ -86,7 +87,7 @@ export function verifyContext(p: Record<string, string>): Record<string, unknown
   return ctx;
 }
 
-function planLine(t: Messages, lang: Lang, p: PlanView, buy: boolean): string {
+function planLine(t: Messages, lang: Lang, p: PlanOffer, buy: boolean): string {
   const price = p.price_fcfa.toLocaleString(lang === 'fr' ? 'fr-FR' : 'en-GB');
   const days = Math.round(p.validity_seconds / 86_400);
   const period = p.quota_period === 'day' ? ` ${t.per_day}` : p.quota_period === 'month' ? ` ${t.per_month}` : '';

@@ -4,7 +4,18 @@
  * much as one statement can.
  */
 import { randomInt, randomUUID } from 'node:crypto';
-import { type ActivePlan, type CoreDatabase, findActivePlan, type Kysely, type NasDirectory, type Plan, type Subscriber, sql } from '@rgz/core';
+import {
+  type ActivePlan,
+  type CoreDatabase,
+  findActivePlan,
+  type Kysely,
+  type NasDirectory,
+  type Plan,
+  type PlanOffer,
+  planOffer,
+  type Subscriber,
+  sql,
+} from '@rgz/core';
 
 /** No 0/O, 1/I/L: a reference read aloud over the phone or copied from a receipt is not misread. */
 export const REF_ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';
@@ -114,31 +125,7 @@ export async function resolveReseller(
   return null;
 }
 
-export interface PlanView {
-  code: string;
-  name: string;
-  price_fcfa: number;
-  quota_bytes: number | null;
-  quota_period: 'day' | 'month' | null;
-  validity_seconds: number;
-  rate_down_kbps: number | null;
-  rate_up_kbps: number | null;
-}
-
-export function planView(p: Plan): PlanView {
-  return {
-    code: p.code,
-    name: p.name,
-    price_fcfa: Number(p.price_fcfa),
-    quota_bytes: p.quota_bytes === null ? null : Number(p.quota_bytes),
-    quota_period: p.quota_period,
-    validity_seconds: Number(p.validity_seconds),
-    rate_down_kbps: p.rate_down_kbps,
-    rate_up_kbps: p.rate_up_kbps,
-  };
-}
-
-export interface ActivePlanView extends PlanView {
+export interface ActivePlanView extends PlanOffer {
   starts_at: string;
   expires_at: string;
   /** Seconds until the subscription expires. */
@@ -156,7 +143,7 @@ export async function activePlanView(
   return {
     active,
     view: {
-      ...planView(active.plan),
+      ...planOffer(active.plan),
       starts_at: new Date(active.subscription.starts_at).toISOString(),
       expires_at: expires.toISOString(),
       remaining_seconds: Math.max(0, Math.floor((expires.getTime() - now.getTime()) / 1000)),
