@@ -4,20 +4,22 @@
  * check each action's effect in the database, and that reseller A never sees reseller B's rows, through the UI and by
  * editing URLs. Skipped, with a message, when /usr/bin/chromium is missing (`apt-get install chromium`).
  */
+import { chromiumMissing, type TestBrowser } from '@rgz/test-browser';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Browser, hasChromium, launch, screenshots, signIn, watchErrors } from './test-support/browser.js';
+import { launch, screenshots, signIn, watchErrors } from './test-support/browser.js';
 import { HAS_SNMPSIM, type SnmpAgent, startSnmpAgent } from './test-support/snmp-agent.js';
 import { buy, type ConsoleWorld, fireAlert, PRICES, startConsoleWorld } from './test-support/world.js';
 
-if (!hasChromium) console.warn('[plugin-console] browser tests skipped: /usr/bin/chromium not found (apt-get install chromium)');
+const missingChromium = chromiumMissing();
+if (missingChromium) console.warn(`[plugin-console] browser tests skipped: missing ${missingChromium}`);
 if (!HAS_SNMPSIM) console.warn('[plugin-console] radio figures not polled: snmpsimd or snmpget not found (apt-get install snmpsim snmp)');
 
 const fcfa = (n: number) => `${new Intl.NumberFormat('fr-FR').format(n).replace(/\u202f|\u00a0/g, ' ')} FCFA`;
 
-describe.skipIf(!hasChromium)('operator console in Chromium', () => {
+describe.skipIf(missingChromium !== null)('operator console in Chromium', () => {
   let w: ConsoleWorld;
-  let browser: Browser;
+  let browser: TestBrowser;
   let page: Page;
   let errors: string[];
   let siteId: string;

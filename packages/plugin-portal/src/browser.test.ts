@@ -4,19 +4,19 @@
  * (`apt-get install chromium`; CI installs it from DEBIAN_PEERS in .ci/run).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { activateSubscription } from '@rgz/core';
 import { startTestServer, type TestServer, waitFor } from '@rgz/core/testing';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { chromiumMissing, launchTestBrowser, type TestBrowser } from '@rgz/test-browser';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import portal, { portalKeys } from './index.js';
 import { RecordingSmsSender, recordingSmsPlugin } from './test-support/recording-sms.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`[plugin-portal] browser tests skipped: ${CHROMIUM} not found (apt-get install chromium)`);
+const missingChromium = chromiumMissing();
+if (missingChromium) console.warn(`[plugin-portal] browser tests skipped: missing ${missingChromium}`);
 
 /**
  * The committed screenshot is rewritten only when missing or with RGZ_UPDATE_SCREENSHOTS=1 (the subscriber reference
@@ -26,11 +26,11 @@ const COMMITTED = new URL('../screenshots/portal-phone.png', import.meta.url).pa
 const SCREENSHOT = process.env.RGZ_UPDATE_SCREENSHOTS === '1' || !existsSync(COMMITTED) ? COMMITTED : join(tmpdir(), 'rgz-portal-phone.png');
 const md5 = (b: Buffer) => createHash('md5').update(b).digest();
 
-describe.skipIf(!hasChromium)('portal page in Chromium at phone size', () => {
+describe.skipIf(missingChromium !== null)('portal page in Chromium at phone size', () => {
   let server: TestServer;
   let base: string;
   let context: BrowserContext;
-  let profile: string;
+  let browser: TestBrowser;
   const sms = new RecordingSmsSender();
 
   beforeAll(async () => {
@@ -39,30 +39,19 @@ describe.skipIf(!hasChromium)('portal page in Chromium at phone size', () => {
     });
     const { port } = await server.kernel.listen(0, '127.0.0.1');
     base = `http://127.0.0.1:${port}`;
-    profile = mkdtempSync(join(tmpdir(), 'rgz-portal-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--headless',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-        '--disable-sync',
-      ],
+    browser = await launchTestBrowser({
+      profilePrefix: 'rgz-portal-chromium-',
       viewport: { width: 360, height: 740 },
       deviceScaleFactor: 1,
       isMobile: true,
       hasTouch: true,
       locale: 'fr-FR',
     });
+    context = browser.context;
   }, 60_000);
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     await server?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
   const codeFor = (phone: string, count: number) => waitFor(() => (sms.to(phone).length >= count ? sms.lastCode(phone) : undefined), 10_000);

@@ -12,7 +12,6 @@
  */
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { type CoreDatabase, type Kysely, sql } from '@rgz/core';
 import { startTestServer, type TestServer, waitFor } from '@rgz/core/testing';
 import mikrotik from '@rgz/nas-mikrotik';
@@ -20,16 +19,16 @@ import billing from '@rgz/plugin-billing';
 import kkiapay from '@rgz/plugin-kkiapay';
 import { type KkiapayTestServer, startKkiapayTestServer, type WebhookDelivery } from '@rgz/plugin-kkiapay/test-server';
 import radius, { radiusServer } from '@rgz/plugin-radius';
-import { type Browser, chromium } from 'playwright-core';
+import { chromiumMissing, launchTestChromium } from '@rgz/test-browser';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import portal from './index.js';
 import { type FreeradiusNas, hasFreeradius, startFreeradiusNas } from './test-support/freeradius-nas.js';
 import { RecordingSmsSender, recordingSmsPlugin } from './test-support/recording-sms.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const RADCLIENT = spawnSync('sh', ['-c', 'command -v radclient'], { encoding: 'utf8' }).stdout.trim();
 const missing = [
-  existsSync(CHROMIUM) ? null : `${CHROMIUM} (apt-get install chromium)`,
+  chromiumMissing(),
   hasFreeradius ? null : '/usr/sbin/freeradius (apt-get install freeradius)',
   RADCLIENT ? null : 'radclient (apt-get install freeradius-utils)',
 ].filter((m) => m !== null);
@@ -130,11 +129,7 @@ describe.skipIf(missing.length > 0)('payment flow: portal page → KKiaPay webho
       .returning('id')
       .executeTakeFirstOrThrow();
     reseller = row.id;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
-    });
+    browser = await launchTestChromium();
   }, 90_000);
   afterAll(async () => {
     await browser?.close();

@@ -15,7 +15,7 @@
  * `/hooks/payment/kkiapay`; the stand-in finally calls the success listeners with `{transactionId}`, as k.js does.
  * The payer's UI inside the iframe (number, operator, OTP/USSD) is not played.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { sql } from '@rgz/core';
@@ -23,14 +23,14 @@ import { startTestServer, type TestServer, waitFor } from '@rgz/core/testing';
 import billing from '@rgz/plugin-billing';
 import kkiapay from '@rgz/plugin-kkiapay';
 import { type KkiapayTestServer, startKkiapayTestServer, type WebhookDelivery } from '@rgz/plugin-kkiapay/test-server';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { chromiumMissing, launchTestBrowser, type TestBrowser } from '@rgz/test-browser';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import portal from './index.js';
 import { RecordingSmsSender, recordingSmsPlugin } from './test-support/recording-sms.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`[plugin-portal] purchase browser test skipped: ${CHROMIUM} not found (apt-get install chromium)`);
+const missingChromium = chromiumMissing();
+if (missingChromium) console.warn(`[plugin-portal] purchase browser test skipped: missing ${missingChromium}`);
 
 const WEBHOOK_SECRET = 'whsec-portal-purchase-0123456789';
 const COMMITTED = new URL('../screenshots/portal-paid.png', import.meta.url).pathname;
@@ -44,12 +44,12 @@ x.open('POST','https://widget-v3.kkiapay.me/_rgz/pay',true);x.setRequestHeader('
 x.onload=function(){var r=JSON.parse(x.responseText),l=r.status==='SUCCESS'?ok:ko;for(var i=0;i<l.length;i++)l[i]({transactionId:r.transactionId,data:p.data})};
 x.send(JSON.stringify({params:p,outcome:'succeeded'}))}})();`;
 
-describe.skipIf(!hasChromium)('buying a plan on the portal page: Chromium → KKiaPay (test server) → webhook → credited', () => {
+describe.skipIf(missingChromium !== null)('buying a plan on the portal page: Chromium → KKiaPay (test server) → webhook → credited', () => {
   let kk: KkiapayTestServer;
   let server: TestServer;
   let base: string;
   let context: BrowserContext;
-  let profile: string;
+  let browser: TestBrowser;
   let reseller: { id: string; slug: string };
   const sms = new RecordingSmsSender();
 
@@ -85,31 +85,20 @@ describe.skipIf(!hasChromium)('buying a plan on the portal page: Chromium → KK
       .returning('id')
       .executeTakeFirstOrThrow();
     reseller = { id: row.id, slug: 'cadjehoun' };
-    profile = mkdtempSync(join(tmpdir(), 'rgz-portal-buy-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--headless',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-        '--disable-sync',
-      ],
+    browser = await launchTestBrowser({
+      profilePrefix: 'rgz-portal-buy-chromium-',
       viewport: { width: 360, height: 740 },
       deviceScaleFactor: 1,
       isMobile: true,
       hasTouch: true,
       locale: 'fr-FR',
     });
+    context = browser.context;
   }, 60_000);
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     await server?.close();
     await kk?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
   const meter = (page: Page) => {

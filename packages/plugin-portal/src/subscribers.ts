@@ -4,18 +4,7 @@
  * much as one statement can.
  */
 import { randomInt, randomUUID } from 'node:crypto';
-import {
-  type ActivePlan,
-  type CoreDatabase,
-  findActivePlan,
-  type Kysely,
-  type NasDirectory,
-  type Plan,
-  type PlanOffer,
-  planOffer,
-  type Subscriber,
-  sql,
-} from '@rgz/core';
+import { type ActivePlan, type CoreDatabase, findActivePlan, type Kysely, type NasDirectory, type PlanOffer, planOffer, type Subscriber, sql } from '@rgz/core';
 
 /** No 0/O, 1/I/L: a reference read aloud over the phone or copied from a receipt is not misread. */
 export const REF_ALPHABET = '23456789ABCDEFGHJKMNPQRSTUVWXYZ';

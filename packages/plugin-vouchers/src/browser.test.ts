@@ -4,25 +4,22 @@
  * "Code prépayé" field filled in, uses it, and the page shows the plan active with its time and data left. A wrong code
  * is explained in French. Kernel: portal + billing (the ledger) + vouchers, on a real port.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { waitFor } from '@rgz/core/testing';
 import portal from '@rgz/plugin-portal';
-import { type BrowserContext, chromium } from 'playwright-core';
+import { chromiumMissing, launchTestBrowser, type TestBrowser } from '@rgz/test-browser';
+import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchLedger, createBatch, createReseller, type Harness, startHarness } from './test-support/harness.js';
 import { RecordingSmsSender, testPlugins } from './test-support/test-plugins.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) console.warn(`[plugin-vouchers] browser test skipped: ${CHROMIUM} not found (apt-get install chromium)`);
+const missingChromium = chromiumMissing();
+if (missingChromium) console.warn(`[plugin-vouchers] browser test skipped: missing ${missingChromium}`);
 
-describe.skipIf(!hasChromium)('redeeming a voucher on the portal page in Chromium', () => {
+describe.skipIf(missingChromium !== null)('redeeming a voucher on the portal page in Chromium', () => {
   let h: Harness;
   let base: string;
   let context: BrowserContext;
-  let profile: string;
+  let browser: TestBrowser;
   let reseller: { id: string; token: string; slug: string };
   const sms = new RecordingSmsSender();
 
@@ -35,30 +32,19 @@ describe.skipIf(!hasChromium)('redeeming a voucher on the portal page in Chromiu
     const { port } = await h.server.kernel.listen(0, '127.0.0.1');
     base = `http://127.0.0.1:${port}`;
     reseller = await createReseller(h, { fee: 5, share: 50 });
-    profile = mkdtempSync(join(tmpdir(), 'rgz-vouchers-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--headless',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-        '--disable-sync',
-      ],
+    browser = await launchTestBrowser({
+      profilePrefix: 'rgz-vouchers-chromium-',
       viewport: { width: 360, height: 740 },
       deviceScaleFactor: 1,
       isMobile: true,
       hasTouch: true,
       locale: 'fr-FR',
     });
+    context = browser.context;
   }, 60_000);
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     await h?.server.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
   it('QR link → login → the prefilled code → plan active with time and data left; the books', async () => {

@@ -2,38 +2,17 @@
  * Debian's Chromium driven by playwright-core for the console's browser tests (never a downloaded browser), with
  * helpers to sign in and to write each screen's screenshot at phone and laptop width into docs/console/.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
-
-export const CHROMIUM = '/usr/bin/chromium';
-export const hasChromium = existsSync(CHROMIUM);
+import { launchTestBrowser, type TestBrowser } from '@rgz/test-browser';
+import type { Page } from 'playwright-core';
 
 const DOCS = new URL('../../../../docs/console/', import.meta.url).pathname;
 
-export interface Browser {
-  context: BrowserContext;
-  close(): Promise<void>;
-}
-
-export async function launch(): Promise<Browser> {
-  const profile = mkdtempSync(join(tmpdir(), 'rgz-console-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
-    viewport: { width: 1280, height: 800 },
-    deviceScaleFactor: 1,
-    locale: 'fr-FR',
-  });
-  return {
-    context,
-    async close() {
-      await context.close();
-      rmSync(profile, { recursive: true, force: true });
-    },
-  };
+/** The console at laptop size; `screenshots()` switches to phone width and back. */
+export function launch(): Promise<TestBrowser> {
+  return launchTestBrowser({ profilePrefix: 'rgz-console-chromium-', viewport: { width: 1280, height: 800 }, deviceScaleFactor: 1, locale: 'fr-FR' });
 }
 
 /** A fresh page with its own cookies is not possible in one persistent context: sign out first, then in. */
