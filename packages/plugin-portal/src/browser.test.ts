@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { activateSubscription } from '@rgz/core';
 import { startTestServer, type TestServer, waitFor } from '@rgz/core/testing';
-import { chromiumMissing, launchTestBrowser, type TestBrowser } from '@rgz/test-browser';
+import { chromiumMissing, launchTestBrowser, PHONE_FR, type TestBrowser } from '@rgz/test-browser';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import portal, { portalKeys } from './index.js';
@@ -41,11 +41,7 @@ describe.skipIf(missingChromium !== null)('portal page in Chromium at phone size
     base = `http://127.0.0.1:${port}`;
     browser = await launchTestBrowser({
       profilePrefix: 'rgz-portal-chromium-',
-      viewport: { width: 360, height: 740 },
-      deviceScaleFactor: 1,
-      isMobile: true,
-      hasTouch: true,
-      locale: 'fr-FR',
+      ...PHONE_FR,
     });
     context = browser.context;
   }, 60_000);

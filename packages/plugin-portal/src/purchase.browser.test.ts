@@ -23,7 +23,7 @@ import { startTestServer, type TestServer, waitFor } from '@rgz/core/testing';
 import billing from '@rgz/plugin-billing';
 import kkiapay from '@rgz/plugin-kkiapay';
 import { type KkiapayTestServer, startKkiapayTestServer, type WebhookDelivery } from '@rgz/plugin-kkiapay/test-server';
-import { chromiumMissing, launchTestBrowser, type TestBrowser } from '@rgz/test-browser';
+import { chromiumMissing, launchTestBrowser, PHONE_FR, type TestBrowser } from '@rgz/test-browser';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import portal from './index.js';
@@ -87,11 +87,7 @@ describe.skipIf(missingChromium !== null)('buying a plan on the portal page: Chr
     reseller = { id: row.id, slug: 'cadjehoun' };
     browser = await launchTestBrowser({
       profilePrefix: 'rgz-portal-buy-chromium-',
-      viewport: { width: 360, height: 740 },
-      deviceScaleFactor: 1,
-      isMobile: true,
-      hasTouch: true,
-      locale: 'fr-FR',
+      ...PHONE_FR,
     });
     context = browser.context;
   }, 60_000);

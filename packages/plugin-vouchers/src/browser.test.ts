@@ -6,7 +6,7 @@
  */
 import { waitFor } from '@rgz/core/testing';
 import portal from '@rgz/plugin-portal';
-import { chromiumMissing, launchTestBrowser, type TestBrowser } from '@rgz/test-browser';
+import { chromiumMissing, launchTestBrowser, PHONE_FR, type TestBrowser } from '@rgz/test-browser';
 import type { BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchLedger, createBatch, createReseller, type Harness, startHarness } from './test-support/harness.js';
@@ -34,11 +34,7 @@ describe.skipIf(missingChromium !== null)('redeeming a voucher on the portal pag
     reseller = await createReseller(h, { fee: 5, share: 50 });
     browser = await launchTestBrowser({
       profilePrefix: 'rgz-vouchers-chromium-',
-      viewport: { width: 360, height: 740 },
-      deviceScaleFactor: 1,
-      isMobile: true,
-      hasTouch: true,
-      locale: 'fr-FR',
+      ...PHONE_FR,
     });
     context = browser.context;
   }, 60_000);

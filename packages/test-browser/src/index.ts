@@ -31,6 +31,15 @@ export function chromiumMissing(path: string = CHROMIUM_PATH): string | null {
 }
 
 /** The page settings a test wants: viewport, locale, isMobile, hasTouch… (passed to playwright as they are). */
+/** A cheap phone in Bénin, as the portal is designed for: 360 px wide, touch, French. */
+export const PHONE_FR = {
+  viewport: { width: 360, height: 740 },
+  deviceScaleFactor: 1,
+  isMobile: true,
+  hasTouch: true,
+  locale: 'fr-FR',
+} as const;
+
 export type TestBrowserOptions = Omit<NonNullable<Parameters<typeof chromium.launchPersistentContext>[1]>, 'executablePath' | 'headless' | 'args'> & {
   /** Start of the temporary profile folder's name (in the OS temp folder), to tell the packages' leftovers apart. */
   profilePrefix?: string;
