@@ -249,6 +249,7 @@ export class Shipper implements Output {
       this.#probeAttempt = 0;
     }
     this.#scheduleProbe();
+    this.#notify();
   }
 
   #scheduleProbe(): void {
@@ -276,7 +277,11 @@ export class Shipper implements Output {
       this.#draining = false;
     }
     if (ok) this.#markUp();
-    else this.#scheduleProbe();
+    else {
+      this.#scheduleProbe();
+      // A flush() that arrived while this probe was draining waits for idleness: tell it, or it waits its full timeout.
+      this.#notify();
+    }
   }
 
   #markUp(): void {
