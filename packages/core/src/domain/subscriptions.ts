@@ -28,12 +28,8 @@ export interface ActivePlan {
   plan: Plan;
 }
 
-/**
- * The unexpired active subscriptions at `at` with their plan, latest start first, for any subscriber; the plan's
- * columns carry a `p_` prefix and `toActivePlan` turns a row back into an `ActivePlan`.
- */
-export function selectActivePlans(db: Kysely<CoreDatabase>, at: Date) {
-  return db
+export async function findActivePlan(db: Kysely<CoreDatabase>, subscriberId: string, at: Date = new Date()): Promise<ActivePlan | null> {
+  const row = await db
     .selectFrom('subscriptions as s')
     .innerJoin('plans as p', 'p.id', 's.plan_id')
     .selectAll('s')
@@ -51,16 +47,14 @@ export function selectActivePlans(db: Kysely<CoreDatabase>, at: Date) {
       'p.active as p_active',
       'p.created_at as p_created_at',
     ])
+    .where('s.subscriber_id', '=', subscriberId)
     .where('s.status', '=', 'active')
     .where('s.starts_at', '<=', at)
     .where('s.expires_at', '>', at)
-    .orderBy('s.starts_at', 'desc');
-}
-
-/** A row of `selectActivePlans` as an `ActivePlan`. */
-export type ActivePlanRow = Subscription & { [K in keyof Plan as `p_${K & string}`]: Plan[K] };
-
-export function toActivePlan(row: ActivePlanRow): ActivePlan {
+    .orderBy('s.starts_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  if (!row) return null;
   const {
     p_id,
     p_reseller_id,
@@ -77,7 +71,7 @@ export function toActivePlan(row: ActivePlanRow): ActivePlan {
     ...subscription
   } = row;
   return {
-    subscription,
+    subscription: subscription as Subscription,
     plan: {
       id: p_id,
       reseller_id: p_reseller_id,
@@ -93,11 +87,6 @@ export function toActivePlan(row: ActivePlanRow): ActivePlan {
       created_at: p_created_at,
     },
   };
-}
-
-export async function findActivePlan(db: Kysely<CoreDatabase>, subscriberId: string, at: Date = new Date()): Promise<ActivePlan | null> {
-  const row = await selectActivePlans(db, at).where('s.subscriber_id', '=', subscriberId).limit(1).executeTakeFirst();
-  return row ? toActivePlan(row as ActivePlanRow) : null;
 }
 
 export interface ActivateInput {
